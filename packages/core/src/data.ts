@@ -1,5 +1,6 @@
 import { types } from 'node:util'
 import { DataBoundaryError } from './errors.js'
+import { childPath } from './value-path.js'
 
 /**
  * What crosses between sandbox and host, in both directions: JSON values plus `undefined`,
@@ -44,13 +45,6 @@ const setValues = Set.prototype.values
 const typedArrayLength = getOwnPropertyDescriptor(getPrototypeOf(Uint8Array.prototype), 'length')!.get!
 const functionCall = Function.prototype.call
 const call = functionCall.bind(functionCall) as <R>(fn: (...args: never[]) => R, self: unknown) => R
-
-const identifier = /^[A-Za-z_$][\w$]*$/
-
-function childPath(path: string, key: string | number): string {
-  if (typeof key === 'number') return `${path}[${key}]`
-  return identifier.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`
-}
 
 /**
  * Copies `value` into host-owned `Data`, refusing anything that is not data. Reads own data

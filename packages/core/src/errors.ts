@@ -75,3 +75,98 @@ export class ToolInputError extends AirlockError {
     return hasMarker(error, toolInputMarker)
   }
 }
+
+const agentModelMarker = Symbol.for('airlock.error.AgentModelError')
+
+/**
+ * The model call of an agent step failed (network, provider, auth, ...), after whatever retries
+ * the model does itself. The run ends with `state: 'error'` and this as `error`; `cause` is the
+ * model's own error.
+ */
+export class AgentModelError extends AirlockError {
+  private readonly [agentModelMarker] = true
+  /** The model's `id`. */
+  readonly modelId: string
+
+  constructor(modelId: string, message: string, options?: { cause?: unknown }) {
+    super('AgentModelError', message, options)
+    this.modelId = modelId
+  }
+
+  static override isInstance(error: unknown): error is AgentModelError {
+    return hasMarker(error, agentModelMarker)
+  }
+}
+
+const agentExecutorMarker = Symbol.for('airlock.error.AgentExecutorError')
+
+/**
+ * The executor failed the agent itself, not the model's code: creating the session failed, or
+ * `run` rejected instead of returning an error outcome. The run ends with `state: 'error'`.
+ */
+export class AgentExecutorError extends AirlockError {
+  private readonly [agentExecutorMarker] = true
+  /** The executor's `kind`. */
+  readonly executorKind: string
+
+  constructor(executorKind: string, message: string, options?: { cause?: unknown }) {
+    super('AgentExecutorError', message, options)
+    this.executorKind = executorKind
+  }
+
+  static override isInstance(error: unknown): error is AgentExecutorError {
+    return hasMarker(error, agentExecutorMarker)
+  }
+}
+
+const unscriptedCallMarker = Symbol.for('airlock.error.UnscriptedCallError')
+
+/** A `ScriptedModel` was called more often than it has scripted outputs. */
+export class UnscriptedCallError extends AirlockError {
+  private readonly [unscriptedCallMarker] = true
+  /** 0-based index of the call that had no output. */
+  readonly callIndex: number
+  readonly scripted: number
+
+  constructor(callIndex: number, scripted: number) {
+    super(
+      'UnscriptedCallError',
+      `ScriptedModel got call #${callIndex + 1}, but only ${scripted} output${scripted === 1 ? ' was' : 's were'} scripted. Script more outputs, or pass a function to answer any call.`,
+    )
+    this.callIndex = callIndex
+    this.scripted = scripted
+  }
+
+  static override isInstance(error: unknown): error is UnscriptedCallError {
+    return hasMarker(error, unscriptedCallMarker)
+  }
+}
+
+const codeSyntaxMarker = Symbol.for('airlock.error.CodeSyntaxError')
+
+/**
+ * Submitted code does not parse, or uses syntax code actions do not support (a TypeScript `enum`,
+ * `export`, a top-level `return`). `line` and `column` (1-based) locate it in the submitted code
+ * when known; the message says what to write instead.
+ */
+export class CodeSyntaxError extends AirlockError {
+  private readonly [codeSyntaxMarker] = true
+  /** 1-based line in the submitted code. */
+  readonly line: number | undefined
+  /** 1-based column (UTF-16 code units) in the submitted code. */
+  readonly column: number | undefined
+
+  constructor(
+    message: string,
+    position?: { readonly line: number; readonly column: number },
+    options?: { cause?: unknown },
+  ) {
+    super('CodeSyntaxError', message, options)
+    this.line = position?.line
+    this.column = position?.column
+  }
+
+  static override isInstance(error: unknown): error is CodeSyntaxError {
+    return hasMarker(error, codeSyntaxMarker)
+  }
+}

@@ -1,6 +1,7 @@
 import type { StandardJSONSchemaV1, StandardSchemaV1 } from '@standard-schema/spec'
 import { InvalidDefinitionError } from './errors.js'
 import { validateJsonSchema } from './json-schema.js'
+import { childPath } from './value-path.js'
 
 /** A JSON Schema (draft 2020-12 or draft-07 subset) as a plain object. */
 export type JSONSchema = { readonly [keyword: string]: unknown }
@@ -74,12 +75,7 @@ function formatPath(
   let result = rootName
   for (const segment of path ?? []) {
     const key = typeof segment === 'object' ? segment.key : segment
-    result +=
-      typeof key === 'number'
-        ? `[${key}]`
-        : /^[A-Za-z_$][\w$]*$/.test(String(key))
-          ? `.${String(key)}`
-          : `[${JSON.stringify(String(key))}]`
+    result = childPath(result, typeof key === 'number' ? key : String(key))
   }
   return result
 }
@@ -89,7 +85,11 @@ function formatPath(
  *
  * @throws InvalidDefinitionError when the value is not a schema or cannot describe itself as JSON Schema.
  */
-export function normalizeSchema<T>(schema: Schema<T>, where: string): NormalizedSchema<T> {
+export function normalizeSchema<T>(
+  schema: Schema<T>,
+  where: string,
+  direction: 'input' | 'output' = 'input',
+): NormalizedSchema<T> {
   if (typeof schema !== 'object' || schema === null) {
     throw new InvalidDefinitionError(
       `${where} must be a zod 4 schema or a JSON Schema object, got ${schema === null ? 'null' : typeof schema}.`,
@@ -106,7 +106,8 @@ export function normalizeSchema<T>(schema: Schema<T>, where: string): Normalized
     }
     let jsonSchemaValue: Record<string, unknown>
     try {
-      jsonSchemaValue = converter.input({ target: 'draft-2020-12' })
+      // Arguments are described as the model must write them (input); results as the tool returns them (output).
+      jsonSchemaValue = converter[direction]({ target: 'draft-2020-12' })
     } catch (error) {
       throw new InvalidDefinitionError(
         `${where} cannot be converted to JSON Schema: ${(error as Error).message}`,
@@ -132,19 +133,35 @@ export function normalizeSchema<T>(schema: Schema<T>, where: string): Normalized
   return fromJsonSchema(schema as JSONSchema, where)
 }
 
+const jsonSchemaKeywords = [
+  'type',
+  'properties',
+  'items',
+  'prefixItems',
+  'enum',
+  'const',
+  'anyOf',
+  'oneOf',
+  'allOf',
+  'not',
+  '$ref',
+  'additionalProperties',
+  'required',
+  'description',
+  'title',
+  '$schema',
+  '$defs',
+  'definitions',
+]
+
 function fromJsonSchema<T>(schema: JSONSchema, where: string): NormalizedSchema<T> {
+  // An object with none of the keywords is most likely a mistake such as { city: 'string' }.
   if (
-    typeof schema.type !== 'string' &&
-    !Array.isArray(schema.type) &&
-    !schema.anyOf &&
-    !schema.oneOf &&
-    !schema.enum &&
-    !('const' in schema) &&
-    !schema.$ref &&
-    Object.keys(schema).some((key) => !key.startsWith('$') && key !== 'description' && key !== 'title')
+    Object.keys(schema).length > 0 &&
+    !jsonSchemaKeywords.some((keyword) => Object.hasOwn(schema, keyword))
   ) {
     throw new InvalidDefinitionError(
-      `${where} is neither a zod 4 schema nor a JSON Schema (no "type", "anyOf", "enum" or "const").`,
+      `${where} is neither a zod 4 schema nor a JSON Schema (none of ${jsonSchemaKeywords.slice(0, 6).join(', ')}, ...); write e.g. { type: 'object', properties: { city: { type: 'string' } } }.`,
     )
   }
   return {

@@ -1,4 +1,5 @@
 import { InvalidDefinitionError } from './errors.js'
+import { identifierPattern } from './value-path.js'
 import { type InferSchema, type NormalizedSchema, type Schema, normalizeSchema } from './schema.js'
 
 /** What a tool's `execute` learns about the call besides its arguments. */
@@ -35,7 +36,6 @@ export interface ToolDefinition<P extends Schema, R extends Schema | undefined> 
   ) => Promise<R extends Schema ? InferSchema<R> : unknown> | (R extends Schema ? InferSchema<R> : unknown)
 }
 
-const identifier = /^[A-Za-z_$][\w$]*$/
 const reservedWords = new Set(
   (
     'break case catch class const continue debugger default delete do else enum export extends false finally for ' +
@@ -48,7 +48,7 @@ const sandboxGlobals = new Set(['finalAnswer', 'console', 'require', 'globalThis
 
 /** Checks a tool name, throwing an error that says how to fix it. */
 export function assertToolName(name: unknown, where = 'Tool name'): asserts name is string {
-  if (typeof name !== 'string' || !identifier.test(name)) {
+  if (typeof name !== 'string' || !identifierPattern.test(name)) {
     throw new InvalidDefinitionError(
       `${where} ${JSON.stringify(name)} is not a valid JavaScript identifier: use letters, digits, _ and $, not starting with a digit (e.g. "get_weather").`,
     )
@@ -103,7 +103,7 @@ export function defineTool<P extends Schema, R extends Schema | undefined = unde
     ...(returns === undefined
       ? {}
       : {
-          returns: normalizeSchema(returns, `Tool ${name} returns`) as NormalizedSchema<
+          returns: normalizeSchema(returns, `Tool ${name} returns`, 'output') as NormalizedSchema<
             R extends Schema ? InferSchema<R> : unknown
           >,
         }),
