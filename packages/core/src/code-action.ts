@@ -1,0 +1,562 @@
+import type {
+  AnyNode,
+  ClassDeclaration,
+  FunctionDeclaration,
+  ImportDeclaration,
+  Node,
+  Pattern,
+  Program,
+  Statement,
+  VariableDeclaration,
+} from 'acorn'
+import { CodeSyntaxError } from './errors.js'
+import { lineStarts, parseScript, positionAt, stripTypeScript } from './typescript.js'
+
+export interface PrepareCodeActionOptions {
+  /**
+   * Name of the sandbox global that loads an allowlisted module: `name("m")` returns a promise of
+   * a module namespace-like object (named exports, plus `default`). Static imports and `import()`
+   * are rewritten to call it. Use a name starting with `__airlock` (e.g. `__airlock_import`): code
+   * that uses such names, or this name, is refused, so it cannot shadow the loader.
+   */
+  readonly importFunction: string
+}
+
+/** A code action rewritten into a script a sandbox can evaluate with REPL semantics. */
+export interface PreparedCodeAction {
+  /**
+   * JavaScript source of one function expression `(async function () { ... })`; evaluating it as
+   * a classic sloppy-mode script in the sandbox's global scope and calling it runs the action; it
+   * resolves to the value of the last top-level expression statement (promises awaited), or
+   * undefined.
+   */
+  readonly script: string
+  /**
+   * Top-level names the code declares (const/let/var/function/class/import bindings,
+   * destructuring included). The executor makes them persistent bindings before evaluating
+   * `script`, e.g. by running `var a, b;` as a script in the sandbox global scope.
+   */
+  readonly declaredNames: readonly string[]
+  /**
+   * Maps a 1-based line and column in `script` back to the submitted code; undefined when the
+   * position lies in generated text. Text generated in place of a construct (an `import`
+   * statement, a `const` keyword) maps to the construct's start.
+   */
+  originalPosition(line: number, column: number): { line: number; column: number } | undefined
+}
+
+/** Replaces `[start, end)` of the stripped code with `text`; `start === end` inserts. */
+interface Edit {
+  readonly start: number
+  readonly end: number
+  readonly text: string
+  /** A removal of text that is emitted elsewhere (hoisted); ignored when emitting that text. */
+  readonly moved?: true
+}
+
+/** A run of script text: copied from the code at `origin`, or generated for the construct at `origin`. */
+interface Piece {
+  readonly scriptStart: number
+  readonly length: number
+  readonly origin: number | undefined
+  readonly copied: boolean
+}
+
+const identifierName = /^[A-Za-z_$][\w$]*$/
+const reservedPrefix = '__airlock'
+
+/**
+ * Rewrites a code action (JavaScript or erasable TypeScript) into an async function expression
+ * with REPL semantics: top-level declarations become assignments to persistent names (so a later
+ * run sees them and may declare them again), function declarations stay hoisted, imports load
+ * through `options.importFunction`, and the last expression statement's value is returned.
+ *
+ * @throws CodeSyntaxError when the code does not parse or uses syntax code actions do not support
+ *   (`export`, a top-level `return`, TypeScript `enum`, names starting with `__airlock`).
+ *
+ * @example
+ * const prepared = prepareCodeAction('const x = await get_data({})\nx.length', { importFunction: '__airlock_import' })
+ * // evaluate `var x;` then `prepared.script` in the sandbox and call the function it evaluates to
+ */
+export function prepareCodeAction(code: string, options: PrepareCodeActionOptions): PreparedCodeAction {
+  const { importFunction } = options
+  if (!identifierName.test(importFunction)) {
+    throw new TypeError(
+      `importFunction must be a JavaScript identifier, got ${JSON.stringify(importFunction)}.`,
+    )
+  }
+  const source = stripTypeScript(code)
+  const program = parseScript(source)
+  const codeLineStarts = lineStarts(code)
+  const fail = (message: string, offset: number): never => {
+    throw new CodeSyntaxError(message, positionAt(codeLineStarts, offset))
+  }
+
+  const edits: Edit[] = []
+  const declared = new Set<string>()
+  const hoistedImports: string[] = []
+  const hoistedImportOrigins: number[] = []
+  const hoistedFunctions: FunctionDeclaration[] = []
+
+  const declare = (name: string, offset: number) => {
+    if (name === 'arguments') {
+      fail('A code action cannot declare a top-level "arguments"; choose another name.', offset)
+    }
+    declared.add(name)
+  }
+  const declarePattern = (pattern: Pattern) => {
+    for (const identifier of patternIdentifiers(pattern)) declare(identifier.name, identifier.start)
+  }
+
+  checkNodes(program, importFunction, edits, fail)
+
+  // `var` declarations outside functions are top-level wherever they are (`for (var i ...)`,
+  // `if (c) { var x }`), so they become assignments to persistent names too.
+  const rewriteVarsIn = (statement: Statement) => {
+    switch (statement.type) {
+      case 'VariableDeclaration':
+        if (statement.kind === 'var') {
+          for (const declarator of statement.declarations) declarePattern(declarator.id)
+          rewriteDeclaration(statement, source, edits)
+        }
+        return
+      case 'BlockStatement':
+        for (const child of statement.body) rewriteVarsIn(child)
+        return
+      case 'IfStatement':
+        rewriteVarsIn(statement.consequent)
+        if (statement.alternate) rewriteVarsIn(statement.alternate)
+        return
+      case 'ForStatement':
+        if (statement.init?.type === 'VariableDeclaration' && statement.init.kind === 'var') {
+          for (const declarator of statement.init.declarations) declarePattern(declarator.id)
+          rewriteLoopHead(statement.init, edits)
+        }
+        rewriteVarsIn(statement.body)
+        return
+      case 'ForInStatement':
+      case 'ForOfStatement':
+        if (statement.left.type === 'VariableDeclaration' && statement.left.kind === 'var') {
+          for (const declarator of statement.left.declarations) declarePattern(declarator.id)
+          rewriteLoopHead(statement.left, edits)
+        }
+        rewriteVarsIn(statement.body)
+        return
+      case 'WhileStatement':
+      case 'DoWhileStatement':
+      case 'LabeledStatement':
+      case 'WithStatement':
+        rewriteVarsIn(statement.body)
+        return
+      case 'TryStatement':
+        rewriteVarsIn(statement.block)
+        if (statement.handler) rewriteVarsIn(statement.handler.body)
+        if (statement.finalizer) rewriteVarsIn(statement.finalizer)
+        return
+      case 'SwitchStatement':
+        for (const switchCase of statement.cases)
+          for (const child of switchCase.consequent) rewriteVarsIn(child)
+        return
+      default:
+        return
+    }
+  }
+
+  const rewriteTopLevelDeclaration = (
+    declaration: VariableDeclaration | FunctionDeclaration | ClassDeclaration,
+    statementStart: number,
+    statementEnd: number,
+  ) => {
+    switch (declaration.type) {
+      case 'VariableDeclaration':
+        for (const declarator of declaration.declarations) declarePattern(declarator.id)
+        rewriteDeclaration(declaration, source, edits)
+        return
+      case 'FunctionDeclaration':
+        // Hoisted: assigned at the top of the wrapper, so `f(); function f() {}` works.
+        declare(declaration.id.name, declaration.id.start)
+        hoistedFunctions.push(declaration)
+        edits.push({ start: statementStart, end: statementEnd, text: ';', moved: true })
+        return
+      case 'ClassDeclaration':
+        declare(declaration.id.name, declaration.id.start)
+        edits.push({
+          start: declaration.start,
+          end: declaration.start + 'class'.length,
+          text: `;${declaration.id.name} = class`,
+        })
+        edits.push({ start: declaration.end, end: declaration.end, text: ';' })
+        return
+    }
+  }
+
+  for (const statement of program.body) {
+    switch (statement.type) {
+      case 'ImportDeclaration':
+        for (const specifier of statement.specifiers) declare(specifier.local.name, specifier.local.start)
+        // Hoisted, as module imports are: they load before any other code runs.
+        hoistedImports.push(importStatement(statement, importFunction))
+        hoistedImportOrigins.push(statement.start)
+        edits.push({ start: statement.start, end: statement.end, text: ';', moved: true })
+        break
+      case 'ExportNamedDeclaration':
+        if (statement.declaration == null) {
+          fail('export is not supported in code actions; declare the value and use it.', statement.start)
+        } else {
+          const { declaration } = statement
+          if (declaration.type !== 'FunctionDeclaration') {
+            edits.push({ start: statement.start, end: declaration.start, text: '' })
+          }
+          rewriteTopLevelDeclaration(declaration, statement.start, statement.end)
+        }
+        break
+      case 'ExportDefaultDeclaration':
+      case 'ExportAllDeclaration':
+        fail('export is not supported in code actions; declare the value and use it.', statement.start)
+        break
+      case 'VariableDeclaration':
+        if (statement.kind === 'var' || statement.kind === 'let' || statement.kind === 'const') {
+          rewriteTopLevelDeclaration(statement, statement.start, statement.end)
+        }
+        break
+      case 'FunctionDeclaration':
+      case 'ClassDeclaration':
+        rewriteTopLevelDeclaration(statement, statement.start, statement.end)
+        break
+      default:
+        rewriteVarsIn(statement)
+    }
+  }
+
+  // Trailing empty statements (`x;;`) do not change which statement gives the value.
+  const last = program.body.findLast((statement) => statement.type !== 'EmptyStatement')
+  if (last?.type === 'ExpressionStatement') {
+    // The statement's own range, not the expression's: acorn's expression range excludes
+    // enclosing parentheses, and `return (` must go before them.
+    const end = source.charCodeAt(last.end - 1) === 0x3b /* ; */ ? last.end - 1 : last.end
+    edits.push({ start: last.start, end: last.start, text: 'return (' })
+    edits.push({ start: end, end, text: ')' })
+  }
+
+  // Sorted by position, insertions before a replacement at the same offset; stable otherwise.
+  edits.sort((a, b) => a.start - b.start || (a.end === a.start ? 0 : 1) - (b.end === b.start ? 0 : 1))
+
+  const builder = new ScriptBuilder(source, edits)
+  builder.generated(`(async function () {${isStrict(program) ? '"use strict";' : ''}\n`, undefined)
+  hoistedImports.forEach((text, index) => builder.generated(`${text}\n`, hoistedImportOrigins[index]))
+  for (const declaration of hoistedFunctions) {
+    builder.generated(`${declaration.id.name} = `, declaration.start)
+    builder.copy(declaration.start, declaration.end, { ignoreMoved: true })
+    builder.generated(';\n', undefined)
+  }
+  // A hashbang line is a comment only at the very start of a script.
+  const bodyStart = source.startsWith('#!') ? source.search(/[\r\n\u2028\u2029]|$/) : 0
+  builder.copy(bodyStart, source.length, { ignoreMoved: false })
+  builder.generated('\n})', undefined)
+
+  const script = builder.text()
+  const pieces = builder.pieces
+  const scriptLineStarts = lineStarts(script)
+  return {
+    script,
+    declaredNames: [...declared],
+    originalPosition(line, column) {
+      if (!Number.isInteger(line) || !Number.isInteger(column) || line < 1 || column < 1) return undefined
+      const lineStart = scriptLineStarts[line - 1]
+      if (lineStart === undefined) return undefined
+      const lineEnd = scriptLineStarts[line] ?? script.length
+      const offset = lineStart + column - 1
+      if (offset > lineEnd) return undefined
+      const piece = pieceAt(pieces, offset)
+      if (piece === undefined || piece.origin === undefined) return undefined
+      const original = piece.copied ? piece.origin + (offset - piece.scriptStart) : piece.origin
+      return positionAt(codeLineStarts, original)
+    },
+  }
+}
+
+/** Assembles the script from copied and generated text, recording where each piece came from. */
+class ScriptBuilder {
+  readonly pieces: Piece[] = []
+  readonly #source: string
+  readonly #edits: readonly Edit[]
+  readonly #parts: string[] = []
+  #length = 0
+
+  constructor(source: string, edits: readonly Edit[]) {
+    this.#source = source
+    this.#edits = edits
+  }
+
+  generated(text: string, origin: number | undefined): void {
+    this.#push(text, origin, false)
+  }
+
+  /** Copies `[from, to)` of the source, applying the edits inside it. */
+  copy(from: number, to: number, { ignoreMoved }: { ignoreMoved: boolean }): void {
+    let cursor = from
+    for (const edit of this.#edits) {
+      if (edit.start < from || edit.end > to || (ignoreMoved && edit.moved)) continue
+      // Inside text an earlier edit replaced (the body of a hoisted function): already handled.
+      if (edit.start < cursor) continue
+      this.#push(this.#source.slice(cursor, edit.start), cursor, true)
+      this.#push(edit.text, edit.start, false)
+      cursor = edit.end
+    }
+    this.#push(this.#source.slice(cursor, to), cursor, true)
+  }
+
+  text(): string {
+    return this.#parts.join('')
+  }
+
+  #push(text: string, origin: number | undefined, copied: boolean): void {
+    if (text === '') return
+    this.pieces.push({ scriptStart: this.#length, length: text.length, origin, copied })
+    this.#parts.push(text)
+    this.#length += text.length
+  }
+}
+
+function pieceAt(pieces: readonly Piece[], offset: number): Piece | undefined {
+  let low = 0
+  let high = pieces.length - 1
+  while (low <= high) {
+    const middle = (low + high) >> 1
+    const piece = pieces[middle]!
+    if (offset < piece.scriptStart) high = middle - 1
+    else if (offset >= piece.scriptStart + piece.length) low = middle + 1
+    else return piece
+  }
+  return undefined
+}
+
+function isStrict(program: Program): boolean {
+  for (const statement of program.body) {
+    if (statement.type !== 'ExpressionStatement' || statement.directive === undefined) return false
+    if (statement.directive === 'use strict') return true
+  }
+  return false
+}
+
+/**
+ * `const a = 1, {b} = o;` → `void (a = 1, {b} = o);`: assignments to the persistent names, with
+ * every declarator left in place. `void (` keeps it one statement wherever a statement may stand
+ * (`if (c) var x = 1`) and cannot continue the previous line. `let x` resets `x` to undefined;
+ * `var x` leaves it alone.
+ */
+function rewriteDeclaration(declaration: VariableDeclaration, source: string, edits: Edit[]): void {
+  edits.push({ start: declaration.start, end: declaration.start + declaration.kind.length, text: 'void (' })
+  for (const declarator of declaration.declarations) {
+    if (declarator.init == null && declaration.kind === 'let') {
+      edits.push({ start: declarator.end, end: declarator.end, text: ' = void 0' })
+    }
+  }
+  const lastDeclarator = declaration.declarations.at(-1)!
+  const hasSemicolon = source.charCodeAt(declaration.end - 1) === 0x3b /* ; */
+  edits.push({ start: lastDeclarator.end, end: lastDeclarator.end, text: hasSemicolon ? ')' : ');' })
+}
+
+/** `for (var i = 0; ...)` → `for (i = 0; ...)`, `for (var x of xs)` → `for (x of xs)`. */
+function rewriteLoopHead(declaration: VariableDeclaration, edits: Edit[]): void {
+  edits.push({ start: declaration.start, end: declaration.start + declaration.kind.length, text: '' })
+  const [only] = declaration.declarations
+  if (declaration.declarations.length !== 1 || only === undefined) return
+  // Only the head of a for-in/of loop has a single declarator without an initializer there.
+  if (only.init != null) return
+  if (only.id.type === 'Identifier' && (only.id.name === 'async' || only.id.name === 'let')) {
+    // `for (async of xs)` does not parse; `for ((async) of xs)` does.
+    edits.push({ start: only.id.start, end: only.id.start, text: '(' })
+    edits.push({ start: only.id.end, end: only.id.end, text: ')' })
+  }
+}
+
+/** The statement that replaces a static import, e.g. `void ({ default: a, b: c } = await IMPORT("m"));`. */
+function importStatement(statement: ImportDeclaration, importFunction: string): string {
+  const specifier = JSON.stringify(statement.source.value)
+  let attributes = ''
+  if (statement.attributes.length > 0) {
+    const entries = statement.attributes.map((attribute) => {
+      const key = attribute.key.type === 'Identifier' ? attribute.key.name : String(attribute.key.value)
+      return `${JSON.stringify(key)}: ${JSON.stringify(attribute.value.value)}`
+    })
+    attributes = `, { with: { ${entries.join(', ')} } }`
+  }
+  const load = `await ${importFunction}(${specifier}${attributes})`
+  const namespace = statement.specifiers.find((entry) => entry.type === 'ImportNamespaceSpecifier')
+  const named = statement.specifiers.flatMap((entry) => {
+    if (entry.type === 'ImportDefaultSpecifier') return [`default: ${entry.local.name}`]
+    if (entry.type === 'ImportSpecifier') {
+      const imported =
+        entry.imported.type === 'Identifier' ? entry.imported.name : JSON.stringify(entry.imported.value)
+      return [`${imported}: ${entry.local.name}`]
+    }
+    return []
+  })
+  const target = namespace === undefined ? load : `${namespace.local.name} = ${load}`
+  if (named.length > 0) return `void ({ ${named.join(', ')} } = ${target});`
+  return `${target};`
+}
+
+/** The identifiers a binding pattern declares, in source order. */
+function patternIdentifiers(pattern: Pattern): { name: string; start: number }[] {
+  switch (pattern.type) {
+    case 'Identifier':
+      return [pattern]
+    case 'ObjectPattern':
+      return pattern.properties.flatMap((property) =>
+        patternIdentifiers(property.type === 'RestElement' ? property.argument : property.value),
+      )
+    case 'ArrayPattern':
+      return pattern.elements.flatMap((element) => (element == null ? [] : patternIdentifiers(element)))
+    case 'AssignmentPattern':
+      return patternIdentifiers(pattern.left)
+    case 'RestElement':
+      return patternIdentifiers(pattern.argument)
+    default:
+      // MemberExpression: only in assignments, never in declarations.
+      return []
+  }
+}
+
+/**
+ * Walks the whole program: refuses what code actions cannot contain, and rewrites `import(...)`
+ * to the executor's loader.
+ */
+function checkNodes(
+  program: Program,
+  importFunction: string,
+  edits: Edit[],
+  fail: (message: string, offset: number) => never,
+): void {
+  const visit = (node: AnyNode, parent: AnyNode | undefined, key: string, functionDepth: number): void => {
+    switch (node.type) {
+      case 'Identifier':
+        if (isNonBindingName(parent, key)) return
+        if (node.name.startsWith(reservedPrefix) || node.name === importFunction) {
+          fail(
+            `The name ${node.name} is reserved for airlock's own use in code actions; choose another name.`,
+            node.start,
+          )
+        }
+        if (node.name === 'await' && functionDepth === 0) {
+          fail(
+            'await cannot be used as a name in a code action (code actions run as async functions); choose another name.',
+            node.start,
+          )
+        }
+        return
+      case 'ImportExpression':
+        edits.push({ start: node.start, end: node.start + 'import'.length, text: importFunction })
+        break
+      case 'MetaProperty':
+        if (node.meta.name === 'import') {
+          fail('import.meta is not available in code actions.', node.start)
+        }
+        return
+      case 'ImportDeclaration':
+        if (parent?.type !== 'Program') {
+          fail(
+            `import declarations are only allowed at the top level of a code action; here, use await import(${JSON.stringify(node.source.value)}).`,
+            node.start,
+          )
+        }
+        break
+      case 'ExportNamedDeclaration':
+      case 'ExportDefaultDeclaration':
+      case 'ExportAllDeclaration':
+        if (parent?.type !== 'Program') {
+          fail('export is not supported in code actions; declare the value and use it.', node.start)
+        }
+        break
+      case 'ForInStatement':
+        if (node.left.type === 'VariableDeclaration' && node.left.declarations[0]?.init != null) {
+          fail(
+            'A for-in loop variable cannot have an initializer; assign it before the loop.',
+            node.left.start,
+          )
+        }
+        break
+    }
+    const isFunction =
+      node.type === 'FunctionDeclaration' ||
+      node.type === 'FunctionExpression' ||
+      node.type === 'ArrowFunctionExpression'
+    for (const [childKey, value] of Object.entries(node)) {
+      if (childKey === 'loc') continue
+      // A function's own body: `await` is an ordinary name there unless the function is async.
+      const depth =
+        isFunction && childKey === 'body' && !(node as { async?: boolean }).async
+          ? functionDepth + 1
+          : functionDepth
+      if (Array.isArray(value)) {
+        for (const element of value) if (isNode(element)) visit(element, node, childKey, depth)
+      } else if (isNode(value)) {
+        visit(value, node, childKey, depth)
+      }
+    }
+  }
+  visit(program, undefined, '', 0)
+}
+
+function isNode(value: unknown): value is AnyNode {
+  return typeof value === 'object' && value !== null && typeof (value as Node).type === 'string'
+}
+
+/** Identifiers that are property names or labels, not bindings or references. */
+function isNonBindingName(parent: AnyNode | undefined, key: string): boolean {
+  if (parent === undefined) return false
+  switch (parent.type) {
+    case 'MemberExpression':
+      return key === 'property' && !parent.computed
+    case 'Property':
+    case 'MethodDefinition':
+    case 'PropertyDefinition':
+      return key === 'key' && !parent.computed
+    case 'LabeledStatement':
+    case 'BreakStatement':
+    case 'ContinueStatement':
+      return key === 'label'
+    case 'ImportSpecifier':
+      return key === 'imported'
+    case 'ImportAttribute':
+      return key === 'key'
+    case 'ExportSpecifier':
+    case 'ExportAllDeclaration':
+      return true
+    default:
+      return false
+  }
+}
+
+/**
+ * A few lines of `code` around `line` (1-based) with a caret under `column` (1-based):
+ *
+ * ```
+ *   2 | const y = x +
+ * > 3 | foo(
+ *     |    ^
+ *   4 | bar
+ * ```
+ *
+ * Returns an empty string when `line` is not in `code`.
+ */
+export function codeFrame(code: string, line: number, column: number, contextLines = 2): string {
+  const lines = code.split(/\r\n?|[\n\u2028\u2029]/)
+  if (!Number.isInteger(line) || line < 1 || line > lines.length) return ''
+  const first = Math.max(1, line - contextLines)
+  const last = Math.min(lines.length, line + contextLines)
+  const width = String(last).length
+  const output: string[] = []
+  for (let current = first; current <= last; current++) {
+    const text = lines[current - 1]!
+    const marker = current === line ? '>' : ' '
+    output.push(`${marker} ${String(current).padStart(width)} | ${text}`.trimEnd())
+    if (current === line) {
+      // Tabs copied from the line keep the caret aligned however the reader renders them.
+      const indent = text.slice(0, Math.max(0, column - 1)).replace(/[^\t]/g, ' ')
+      output.push(`  ${' '.repeat(width)} | ${indent}^`)
+    }
+  }
+  return output.join('\n')
+}
