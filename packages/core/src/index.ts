@@ -1,5 +1,47 @@
+export {
+  type ActionStep,
+  type AgentEvent,
+  type AgentRunOptions,
+  type AgentStep,
+  CodeAgent,
+  type CodeAgentOptions,
+  type FinalAnswerCheck,
+  type FinalAnswerCheckContext,
+  type FinalStep,
+  type ManagedAgentArgs,
+  type PlanningStep,
+  type RunResult,
+  type StepCallback,
+  type StepEndContext,
+  type StepError,
+} from './code-agent.js'
+export {
+  CODE_STOP_SEQUENCES,
+  type CodeLanguage,
+  END_CODE,
+  type ExtractedCode,
+  extractCode,
+} from './code-extraction.js'
+export {
+  codeFrame,
+  type PreparedCodeAction,
+  type PrepareCodeActionOptions,
+  prepareCodeAction,
+} from './code-action.js'
 export { type Data, type ToDataOptions, toData } from './data.js'
-export { AirlockError, DataBoundaryError, InvalidDefinitionError, ToolInputError } from './errors.js'
+export {
+  schemaToTypeScript,
+  type SchemaToTypeScriptOptions,
+  toolDeclaration,
+  toolDeclarations,
+} from './declarations.js'
+export {
+  AirlockError,
+  CodeSyntaxError,
+  DataBoundaryError,
+  InvalidDefinitionError,
+  ToolInputError,
+} from './errors.js'
 export type {
   Executor,
   ExecutorCapabilities,
@@ -42,3 +84,14 @@ export {
   type ToolContext,
   type ToolDefinition,
 } from './tool.js'
+export {
+  createToolCaller,
+  type ToolCaller,
+  type ToolCallerOptions,
+  type ToolCallOutcome,
+} from './tool-calls.js'
+export { stripTypeScript } from './typescript.js'
+export { validateJsonSchema } from './json-schema.js'
+export { formatData } from './format-data.js'
+export { formatObservation, type ObservationOptions, truncateText } from './observation.js'
+export { buildSystemPrompt, buildTaskMessage, type SystemPromptOptions } from './prompt.js'
