@@ -109,10 +109,10 @@ export function toData(value: unknown, options: ToDataOptions = {}): Data {
       return new Uint8Array(object as Uint8Array)
     }
     if (types.isNativeError(object)) {
-      return {
-        name: String(readDataProperty(object, 'name', path)),
-        message: String(readDataProperty(object, 'message', path)),
-      }
+      const name = readErrorText(object, 'name', path)
+      const message = readErrorText(object, 'message', path)
+      charge(path, name.length * 2 + 2 + message.length * 2 + 2)
+      return { name, message }
     }
 
     ancestors.add(object)
@@ -123,7 +123,7 @@ export function toData(value: unknown, options: ToDataOptions = {}): Data {
         for (const [key, entry] of call(mapEntries, object) as IterableIterator<[unknown, unknown]>) {
           result.set(
             copy(key, `${path}.<key ${index}>`, depth + 1),
-            copy(entry, childPath(path, `<value ${index}>`), depth + 1),
+            copy(entry, `${path}.<value ${index}>`, depth + 1),
           )
           index++
         }
@@ -215,6 +215,18 @@ function readDataProperty(object: object, key: string, path: string): unknown {
     target = getPrototypeOf(target)
   }
   return undefined
+}
+
+/** An error's `name` or `message` as a string; `String()` of an object would run its `toString`. */
+function readErrorText(object: object, key: 'name' | 'message', path: string): string {
+  const value = readDataProperty(object, key, path)
+  if ((typeof value === 'object' && value !== null) || typeof value === 'function') {
+    throw new DataBoundaryError(
+      childPath(path, key),
+      `an error's ${key} must be a string; pass the text itself`,
+    )
+  }
+  return String(value)
 }
 
 function describeKind(object: object): string {

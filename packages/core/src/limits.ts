@@ -47,7 +47,7 @@ export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
     if (value === undefined) continue
     if (typeof value !== 'number' || !(value === Infinity || (Number.isSafeInteger(value) && value > 0))) {
       throw new InvalidDefinitionError(
-        `Limit ${key} must be a positive integer or Infinity, got ${String(value)}.`,
+        `Limit ${key} must be a positive integer or Infinity, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}.`,
       )
     }
     limits[key as keyof Limits] = value

@@ -155,6 +155,11 @@ const jsonSchemaKeywords = [
 ]
 
 function fromJsonSchema<T>(schema: JSONSchema, where: string): NormalizedSchema<T> {
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
+    throw new InvalidDefinitionError(
+      `${where} must be a JSON Schema object, got ${schema === null ? 'null' : Array.isArray(schema) ? 'an array' : typeof schema}.`,
+    )
+  }
   // An object with none of the keywords is most likely a mistake such as { city: 'string' }.
   if (
     Object.keys(schema).length > 0 &&
