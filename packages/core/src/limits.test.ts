@@ -115,7 +115,7 @@ describe('resolveLimits', () => {
     [NaN, 'NaN'],
     [2 ** 53, '9007199254740992'],
     ['1000', '"1000"'],
-    ['many', 'many'],
+    ['many', '"many"'],
     [null, 'null'],
     [true, 'true'],
     [10n, '10'],
