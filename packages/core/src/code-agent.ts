@@ -109,6 +109,8 @@ export type AgentEvent =
   | { readonly type: 'code'; readonly step: number; readonly code: string; readonly language: CodeLanguage }
   /** A console line of the running code, as it is printed. */
   | { readonly type: 'log'; readonly step: number; readonly line: string }
+  /** What the executor returned for the step's code, before it is turned into an observation. */
+  | { readonly type: 'outcome'; readonly step: number; readonly outcome: RunOutcome }
   | { readonly type: 'observation'; readonly step: number; readonly text: string }
   | { readonly type: 'error'; readonly step: number; readonly error: StepError }
   | { readonly type: 'planning'; readonly step: number; readonly text: string }
@@ -674,6 +676,7 @@ export class CodeAgent {
     }
 
     const { outcome } = execution
+    yield { type: 'outcome', step, outcome }
     let error: StepError | undefined
     let observation: string
     let ending: RunEnding | undefined

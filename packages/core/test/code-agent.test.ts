@@ -321,12 +321,14 @@ describe('CodeAgent run loop', () => {
       'code',
       'log',
       'log',
+      'outcome',
       'observation',
       'step_end',
       'step_start',
       'model_delta',
       'model_output',
       'code',
+      'outcome',
       'observation',
       'final_answer',
       'step_end',
@@ -342,6 +344,10 @@ describe('CodeAgent run loop', () => {
     ).toEqual(['a', 'b'])
     expect(events).toContainEqual({ type: 'code', step: 2, code: "finalAnswer('ok')", language: 'ts' })
     expect(events).toContainEqual({ type: 'final_answer', step: 2, output: 'ok' })
+    expect(events.find((event) => event.type === 'outcome')).toMatchObject({
+      step: 1,
+      outcome: { type: 'value', value: undefined, logs: 'a\nb\n' },
+    })
     const stepEnd = events.find((event) => event.type === 'step_end')!
     expect(stepEnd).toMatchObject({ step: 1, kind: 'action', usage: ZERO_USAGE })
     if (stepEnd.type !== 'step_end') throw new Error()
