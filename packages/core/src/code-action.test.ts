@@ -2,6 +2,7 @@ import vm from 'node:vm'
 import { describe, expect, test } from 'vitest'
 import { codeFrame, type PreparedCodeAction, prepareCodeAction } from './code-action.js'
 import { CodeSyntaxError } from './errors.js'
+import { parseScript, stripTypeScript } from './typescript.js'
 
 const modules: Record<string, Record<string, unknown>> = {
   m: { default: 'm-default', a: 1, 'kebab-name': 'kebab' },
@@ -76,6 +77,15 @@ function syntaxError(code: string, importFunction = 'IMPORT'): CodeSyntaxError {
   }
   expect(CodeSyntaxError.isInstance(caught)).toBe(true)
   return caught as CodeSyntaxError
+}
+
+function parsesAsJavaScript(code: string): boolean {
+  try {
+    parseScript(code)
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** 1-based line and column of `offset` in `text`, counting JavaScript's line terminators. */
@@ -328,6 +338,145 @@ describe('prepareCodeAction: TypeScript', () => {
   })
 })
 
+describe('prepareCodeAction: JavaScript that TypeScript reads differently', () => {
+  // Code that parses as JavaScript skips the TypeScript strip unless TypeScript could read it
+  // differently; then the TypeScript reading wins, as it did when every code action was stripped.
+  const readDifferently = [
+    'f<T>(x)',
+    'a < b > (c)',
+    'a<b>\nc',
+    'x = y\n<T>\n(z)',
+    'a < b, c > (d)',
+    'a < ")" > (b)',
+    'a < b /* c */ > (d)',
+    'tag<T>`raw`',
+    'declare\nconst x = 1',
+    'if (a) declare\nconst y = 1',
+    'namespace\nfoo\n{}',
+    'global\n{}',
+  ]
+
+  test('is prepared as its TypeScript reading', () => {
+    const outcomes = readDifferently.map((code) => {
+      const stripped = stripTypeScript(code)
+      const prepared = prepareCodeAction(code, { importFunction: 'IMPORT' })
+      const ofStripped = prepareCodeAction(stripped, { importFunction: 'IMPORT' })
+      return {
+        code,
+        javascript: parsesAsJavaScript(code),
+        typeScriptDiffers: stripped !== code,
+        script: prepared.script === ofStripped.script,
+        declaredNames: prepared.declaredNames.join() === ofStripped.declaredNames.join(),
+      }
+    })
+    expect(outcomes).toEqual(
+      readDifferently.map((code) => ({
+        code,
+        javascript: true,
+        typeScriptDiffers: true,
+        script: true,
+        declaredNames: true,
+      })),
+    )
+  })
+
+  test('a generic call runs as a call, not as comparisons', async () => {
+    const session = createSession()
+    expect(await session.run('const f = (x) => x * 2\nconst T = 1\nf<T>(21)')).toBe(42)
+    expect(await session.run('const tag = (strings) => strings[0]\ntag<T>`raw`')).toBe('raw')
+  })
+
+  test('what TypeScript refuses in such code is still refused', () => {
+    for (const code of ['global\n{ x = 1 }', 'namespace\nN\n{ x = 1 }']) {
+      const error = syntaxError(code)
+      expect(error.message).toBe(
+        'TypeScript namespaces are not supported in code actions; use a plain object or top-level declarations.',
+      )
+      expect([error.line, error.column]).toEqual([1, 1])
+    }
+  })
+
+  test('comparisons, shifts and conditionals that cannot be TypeScript stay JavaScript', async () => {
+    const session = createSession()
+    const code = [
+      'let n = 0',
+      'for (let i = 0; i < 3; i++) n += i > 0 ? i : 10',
+      'const a = 1, b = 2;',
+      '[n, a < b && b > a, a < b ? "lt" : "ge", (a) < (b), a << 2 > 3, a < b || b > a, a < "b" === b > "a"]',
+    ].join('\n')
+    expect(stripTypeScript(code)).toBe(code)
+    expect(await session.run(code)).toEqual([13, true, 'lt', true, true, true, true])
+    expect(await session.run('const c = true\nconst g = c ? (a) : (x) => x\ng')).toBe(1)
+  })
+})
+
+describe('prepareCodeAction: the walk over every node', () => {
+  test('names are checked in every kind of node', () => {
+    const codes = [
+      'class A { static { __airlock_x } }',
+      'class A { f = __airlock_x }',
+      'class A { [__airlock_x]() {} }',
+      'class A extends __airlock_x {}',
+      '`${__airlock_x}`',
+      'tag`${__airlock_x}`',
+      'switch (a) { case __airlock_x: }',
+      'switch (a) { case 1: __airlock_x }',
+      'label: __airlock_x',
+      'try {} catch (__airlock_x) {}',
+      'try {} finally { __airlock_x }',
+      'for (const a of __airlock_x) {}',
+      'for (const a in __airlock_x) {}',
+      'for (;; __airlock_x) {}',
+      'f(...__airlock_x)',
+      'a?.[__airlock_x]',
+      'new A(__airlock_x)',
+      'function* g() { yield __airlock_x }',
+      'async function g() { await __airlock_x }',
+      'function g(a = __airlock_x) {}',
+      'const f = () => __airlock_x',
+      '({ [__airlock_x]: 1 })',
+      '({ a: __airlock_x })',
+      'const { a = __airlock_x } = o',
+      'const [, ...__airlock_x] = o',
+      'with (o) __airlock_x',
+      'do __airlock_x; while (0)',
+      'while (a) __airlock_x',
+      'if (a) {} else __airlock_x',
+      'x ? y : __airlock_x',
+      '(a, __airlock_x)',
+      'import(__airlock_x)',
+      'import("m", __airlock_x)',
+      'x ||= __airlock_x',
+      '-__airlock_x',
+      '__airlock_x++',
+      'throw __airlock_x',
+      '[, __airlock_x]',
+      'export const a = __airlock_x',
+    ]
+    const reserved =
+      "The name __airlock_x is reserved for airlock's own use in code actions; choose another name."
+    expect(
+      codes.map((code) => {
+        const error = syntaxError(code)
+        return { code, message: error.message, line: error.line, column: error.column }
+      }),
+    ).toEqual(codes.map((code) => ({ code, message: reserved, ...positionOf(code, '__airlock_x') })))
+  })
+
+  test('the first refused construct is the one reported', () => {
+    const error = syntaxError('const a = import.meta\nconst __airlock_b = 1')
+    expect(error.message).toBe('import.meta is not available in code actions.')
+    expect([error.line, error.column]).toEqual([1, 11])
+  })
+
+  test('import() is rewritten wherever it is', async () => {
+    const session = createSession()
+    const code =
+      'const r = `${(await import("m")).a}`\nclass K { static p = import("n"); static { this.q = import("m") } }\nfunction load(name = "n") { return import(name) }\n[r, (await K.p).b, (await K.q).a, (await load()).b]'
+    expect(await session.run(code)).toEqual(['1', 2, 1, 2])
+  })
+})
+
 describe('prepareCodeAction: positions', () => {
   test('a runtime error after an edit on the same line maps to its column in the code', async () => {
     const code = 'const a = 1\nlet b = 2\nconst c = a+b; let d=4;throw new Error("boom")\n'
@@ -396,6 +545,44 @@ describe('prepareCodeAction: positions', () => {
     ]) {
       const inScript = positionIn(prepared.script, prepared.script.indexOf(needle))
       expect(prepared.originalPosition(inScript.line, inScript.column)).toEqual(positionOf(code, needle))
+    }
+  })
+})
+
+describe('prepareCodeAction: positions of every token', () => {
+  test('every name in the script of TypeScript with hoisted functions, imports and rewritten declarations maps back', () => {
+    const code = [
+      'import d, { a as renamed } from "m"',
+      'const first: number = f(1), { b }: { b: string } = { b: "x" }',
+      'let later: string\r\nvar counter = 0; for (var i = 0; i < 3; i++) counter += i',
+      'function f(n: number): number {',
+      '  return n * twice<number>(n)',
+      '}',
+      'class Box<T> { constructor(readonly_: T) { this.v = readonly_ } }',
+      'export function twice<T>(v: T): T { return v }',
+      'const result = await import("n")\u2028const total = first + counter as number',
+      'total',
+    ].join('\n')
+    const prepared = prepareCodeAction(code, { importFunction: 'IMPORT' })
+    // Each name in the script maps to the same name in the code, or, when generated (the hoisted
+    // import, `f = ` before a hoisted function, `;C = class`), to the construct it stands for.
+    const scriptLines = prepared.script.split(/\r\n?|[\n\u2028\u2029]/)
+    const codeLines = code.split(/\r\n?|[\n\u2028\u2029]/)
+    const exact: string[] = []
+    const generated: { name: string; mapsTo: string }[] = []
+    scriptLines.forEach((text, lineIndex) => {
+      for (const match of text.matchAll(/[A-Za-z_]\w*/g)) {
+        const original = prepared.originalPosition(lineIndex + 1, match.index + 1)
+        // Generated keywords: `void (` for a declaration, `= void 0` after `let x`, `return (`.
+        if (original === undefined || match[0] === 'void' || match[0] === 'return') continue
+        const codeText = codeLines[original.line - 1]!.slice(original.column - 1)
+        if (codeText.startsWith(match[0])) exact.push(match[0])
+        else generated.push({ name: match[0], mapsTo: /^\w+/.exec(codeText)?.[0] ?? codeText })
+      }
+    })
+    expect(exact.length).toBeGreaterThan(35)
+    for (const { mapsTo } of generated) {
+      expect(['import', 'export', 'function', 'class', 'const', 'let', 'var']).toContain(mapsTo)
     }
   })
 })

@@ -2,7 +2,9 @@ import type {
   AnyNode,
   ClassDeclaration,
   FunctionDeclaration,
+  Identifier,
   ImportDeclaration,
+  Literal,
   Node,
   Pattern,
   Program,
@@ -10,7 +12,7 @@ import type {
   VariableDeclaration,
 } from 'acorn'
 import { CodeSyntaxError } from './errors.js'
-import { lineStarts, parseScript, positionAt, stripTypeScript } from './typescript.js'
+import { lineStarts, parseScript, positionAt, stripTypeScriptParsed, tryParseScript } from './typescript.js'
 
 export interface PrepareCodeActionOptions {
   /**
@@ -85,14 +87,17 @@ export function prepareCodeAction(code: string, options: PrepareCodeActionOption
       `importFunction must be a JavaScript identifier, got ${JSON.stringify(importFunction)}.`,
     )
   }
-  const source = stripTypeScript(code)
-  const program = parseScript(source)
-  const codeLineStarts = lineStarts(code)
+  const { source, program, scan } = parseCodeAction(code, importFunction)
+  // Line tables are built only when a position is asked for: on an error, or by originalPosition.
+  let codeLineStarts: number[] | undefined
+  const positionInCode = (offset: number) => positionAt((codeLineStarts ??= lineStarts(code)), offset)
   const fail = (message: string, offset: number): never => {
-    throw new CodeSyntaxError(message, positionAt(codeLineStarts, offset))
+    throw new CodeSyntaxError(message, positionInCode(offset))
   }
+  if (scan.failure !== undefined) fail(scan.failure.message, scan.failure.offset)
 
-  const edits: Edit[] = []
+  // The `import(...)` rewrites come first, as they did when the walk pushed them directly.
+  const edits: Edit[] = scan.edits
   const declared = new Set<string>()
   const hoistedImports: string[] = []
   const hoistedImportOrigins: number[] = []
@@ -107,8 +112,6 @@ export function prepareCodeAction(code: string, options: PrepareCodeActionOption
   const declarePattern = (pattern: Pattern) => {
     for (const identifier of patternIdentifiers(pattern)) declare(identifier.name, identifier.start)
   }
-
-  checkNodes(program, importFunction, edits, fail)
 
   // `var` declarations outside functions are top-level wherever they are (`for (var i ...)`,
   // `if (c) { var x }`), so they become assignments to persistent names too.
@@ -256,12 +259,13 @@ export function prepareCodeAction(code: string, options: PrepareCodeActionOption
 
   const script = builder.text()
   const pieces = builder.pieces
-  const scriptLineStarts = lineStarts(script)
+  let scriptLineStarts: number[] | undefined
   return {
     script,
     declaredNames: [...declared],
     originalPosition(line, column) {
       if (!Number.isInteger(line) || !Number.isInteger(column) || line < 1 || column < 1) return undefined
+      scriptLineStarts ??= lineStarts(script)
       const lineStart = scriptLineStarts[line - 1]
       if (lineStart === undefined) return undefined
       const lineEnd = scriptLineStarts[line] ?? script.length
@@ -270,9 +274,39 @@ export function prepareCodeAction(code: string, options: PrepareCodeActionOption
       const piece = pieceAt(pieces, offset)
       if (piece === undefined || piece.origin === undefined) return undefined
       const original = piece.copied ? piece.origin + (offset - piece.scriptStart) : piece.origin
-      return positionAt(codeLineStarts, original)
+      return positionInCode(original)
     },
   }
+}
+
+/**
+ * Parses a code action, removing TypeScript syntax when there is any.
+ *
+ * Code is first parsed as JavaScript: most code actions are plain JavaScript, and the TypeScript
+ * strip (swc, in WebAssembly) would give it back unchanged. It still goes through the strip when
+ * TypeScript could read it differently (see {@link ProgramScan.typeScript}), such as
+ * `f<T>(x)`, which is read as a call with a type argument, not as `(f < T) > x`; and when it does
+ * not parse as JavaScript.
+ */
+function parseCodeAction(
+  code: string,
+  importFunction: string,
+): { source: string; program: Program; scan: ProgramScan } {
+  const javascript = tryParseScript(code)
+  if (javascript.ok) {
+    const scan = scanProgram(javascript.program, code, importFunction, true)
+    if (!scan.typeScript) return { source: code, program: javascript.program, scan }
+    const stripped = stripTypeScriptParsed(code, javascript)
+    // Nothing was removed: the JavaScript reading stands.
+    if (stripped === code) return { source: code, program: javascript.program, scan }
+    const program = parseScript(stripped)
+    return { source: stripped, program, scan: scanProgram(program, stripped, importFunction, false) }
+  }
+  const stripped = stripTypeScriptParsed(code, javascript)
+  // Valid TypeScript with nothing to remove, yet not JavaScript: the JavaScript error stands.
+  if (stripped === code) throw javascript.error()
+  const program = parseScript(stripped)
+  return { source: stripped, program, scan: scanProgram(program, stripped, importFunction, false) }
 }
 
 /** Assembles the script from copied and generated text, recording where each piece came from. */
@@ -294,9 +328,13 @@ class ScriptBuilder {
 
   /** Copies `[from, to)` of the source, applying the edits inside it. */
   copy(from: number, to: number, { ignoreMoved }: { ignoreMoved: boolean }): void {
+    const edits = this.#edits
     let cursor = from
-    for (const edit of this.#edits) {
-      if (edit.start < from || edit.end > to || (ignoreMoved && edit.moved)) continue
+    // Edits are sorted by start: only those starting in [from, to] can apply.
+    for (let index = firstEditFrom(edits, from); index < edits.length; index++) {
+      const edit = edits[index]!
+      if (edit.start > to) break
+      if (edit.end > to || (ignoreMoved && edit.moved)) continue
       // Inside text an earlier edit replaced (the body of a hoisted function): already handled.
       if (edit.start < cursor) continue
       this.#push(this.#source.slice(cursor, edit.start), cursor, true)
@@ -316,6 +354,18 @@ class ScriptBuilder {
     this.#parts.push(text)
     this.#length += text.length
   }
+}
+
+/** Index of the first edit starting at or after `offset`, in edits sorted by start. */
+function firstEditFrom(edits: readonly Edit[], offset: number): number {
+  let low = 0
+  let high = edits.length
+  while (low < high) {
+    const middle = (low + high) >> 1
+    if (edits[middle]!.start < offset) low = middle + 1
+    else high = middle
+  }
+  return low
 }
 
 function pieceAt(pieces: readonly Piece[], offset: number): Piece | undefined {
@@ -419,16 +469,98 @@ function patternIdentifiers(pattern: Pattern): { name: string; start: number }[]
   }
 }
 
+/** What {@link scanProgram} found. */
+interface ProgramScan {
+  /** `import(...)` rewritten to the executor's loader, in the walk's order. */
+  readonly edits: Edit[]
+  /** The first construct, in the walk's order, that code actions cannot contain. */
+  readonly failure: { readonly message: string; readonly offset: number } | undefined
+  /**
+   * Whether the program, parsed as JavaScript, contains something swc's TypeScript parser could
+   * read differently, or refuse: a `<` that may open type arguments (`f<T>(x)`, `a < b > (c)`), a
+   * parenthesized conditional branch followed by an arrow function (`c ? (x): T => y`), a
+   * statement that is just a TypeScript keyword (`declare` or `namespace` before a line break),
+   * class fields named like TypeScript modifiers, `type` in import and export specifiers.
+   * Over-approximate: false means the TypeScript strip would give the code back unchanged, or
+   * refuse it as invalid TypeScript and let it pass as the JavaScript it is.
+   */
+  readonly typeScript: boolean
+}
+
 /**
- * Walks the whole program: refuses what code actions cannot contain, and rewrites `import(...)`
- * to the executor's loader.
+ * Walks the whole program: finds what code actions cannot contain, rewrites `import(...)` to the
+ * executor's loader and, with `detectTypeScript`, looks for JavaScript that TypeScript reads differently.
  */
-function checkNodes(
+function scanProgram(
   program: Program,
+  source: string,
   importFunction: string,
-  edits: Edit[],
-  fail: (message: string, offset: number) => never,
-): void {
+  detectTypeScript: boolean,
+): ProgramScan {
+  const edits: Edit[] = []
+  let failure: { message: string; offset: number } | undefined
+  let typeScript = false
+  // [end of the parenthesized consequent, end of the conditional] of each `c ? (x) : y`.
+  const parenthesizedConsequents: number[] = []
+  const arrowStarts: number[] = []
+
+  // The walk goes on after a failure, to the end, and reports the first one.
+  const fail = (message: string, offset: number): void => {
+    failure ??= { message, offset }
+  }
+
+  const checkTypeScript = (node: AnyNode): void => {
+    switch (node.type) {
+      case 'ExpressionStatement':
+        if (node.expression.type === 'Identifier' && typeScriptStatementWords.has(node.expression.name)) {
+          typeScript = true
+        }
+        return
+      case 'BinaryExpression':
+        if (
+          (node.operator === '<' || node.operator === '<<') &&
+          mayOpenTypeArguments(source, node.left.end)
+        ) {
+          typeScript = true
+        }
+        return
+      case 'ConditionalExpression':
+        if (mayEndArrowParameters(source, node.consequent)) {
+          parenthesizedConsequents.push(node.consequent.end, node.end)
+        }
+        return
+      case 'SwitchCase':
+        if (node.test != null && mayEndArrowParameters(source, node.test)) typeScript = true
+        return
+      case 'ArrowFunctionExpression':
+        arrowStarts.push(node.start)
+        return
+      case 'PropertyDefinition':
+        if (
+          !node.computed &&
+          node.value == null &&
+          node.key.type === 'Identifier' &&
+          typeScriptModifiers.has(node.key.name)
+        ) {
+          typeScript = true
+        }
+        return
+      case 'ImportSpecifier':
+        if (moduleExportName(node.imported) === 'type') typeScript = true
+        return
+      case 'ImportDefaultSpecifier':
+        if (node.local.name === 'type') typeScript = true
+        return
+      case 'ExportSpecifier':
+        if (moduleExportName(node.local) === 'type' || moduleExportName(node.exported) === 'type') {
+          typeScript = true
+        }
+        return
+      default:
+        return
+    }
+  }
+
   const visit = (node: AnyNode, parent: AnyNode | undefined, key: string, functionDepth: number): void => {
     switch (node.type) {
       case 'Identifier':
@@ -438,8 +570,7 @@ function checkNodes(
             `The name ${node.name} is reserved for airlock's own use in code actions; choose another name.`,
             node.start,
           )
-        }
-        if (node.name === 'await' && functionDepth === 0) {
+        } else if (node.name === 'await' && functionDepth === 0) {
           fail(
             'await cannot be used as a name in a code action (code actions run as async functions); choose another name.',
             node.start,
@@ -478,25 +609,325 @@ function checkNodes(
         }
         break
     }
-    const isFunction =
-      node.type === 'FunctionDeclaration' ||
-      node.type === 'FunctionExpression' ||
-      node.type === 'ArrowFunctionExpression'
-    for (const [childKey, value] of Object.entries(node)) {
-      if (childKey === 'loc') continue
-      // A function's own body: `await` is an ordinary name there unless the function is async.
-      const depth =
-        isFunction && childKey === 'body' && !(node as { async?: boolean }).async
-          ? functionDepth + 1
-          : functionDepth
+    if (detectTypeScript && !typeScript) checkTypeScript(node)
+
+    const keys = childKeys.get(node.type)
+    if (keys === undefined) {
+      visitChildrenOfUnknown(node, functionDepth)
+      return
+    }
+    // A function's own body: `await` is an ordinary name there unless the function is async.
+    const bodyDepth =
+      (node.type === 'FunctionDeclaration' ||
+        node.type === 'FunctionExpression' ||
+        node.type === 'ArrowFunctionExpression') &&
+      !node.async
+        ? functionDepth + 1
+        : functionDepth
+    const fields = node as unknown as Record<string, unknown>
+    for (const childKey of keys) {
+      const value = fields[childKey]
+      if (value == null) continue
+      const depth = childKey === 'body' ? bodyDepth : functionDepth
       if (Array.isArray(value)) {
-        for (const element of value) if (isNode(element)) visit(element, node, childKey, depth)
-      } else if (isNode(value)) {
-        visit(value, node, childKey, depth)
+        for (const element of value) if (element != null) visit(element as AnyNode, node, childKey, depth)
+      } else {
+        visit(value as AnyNode, node, childKey, depth)
       }
     }
   }
+
+  // A node type missing from `childKeys` (one a newer acorn adds): every field that holds nodes.
+  const visitChildrenOfUnknown = (node: AnyNode, functionDepth: number): void => {
+    for (const [childKey, value] of Object.entries(node)) {
+      if (childKey === 'loc') continue
+      if (Array.isArray(value)) {
+        for (const element of value) if (isNode(element)) visit(element, node, childKey, functionDepth)
+      } else if (isNode(value)) {
+        visit(value, node, childKey, functionDepth)
+      }
+    }
+  }
+
   visit(program, undefined, '', 0)
+
+  // `c ? (x) : T => y` is an arrow function with a return type to TypeScript.
+  if (detectTypeScript && !typeScript && parenthesizedConsequents.length > 0 && arrowStarts.length > 0) {
+    arrowStarts.sort((a, b) => a - b)
+    for (let index = 0; index < parenthesizedConsequents.length && !typeScript; index += 2) {
+      const after = parenthesizedConsequents[index]!
+      const next = arrowStarts[firstAtOrAfter(arrowStarts, after)]
+      if (next !== undefined && next < parenthesizedConsequents[index + 1]!) typeScript = true
+    }
+  }
+  return { edits, failure, typeScript }
+}
+
+/**
+ * The fields that hold child nodes, for each node type acorn produces, in the order acorn creates
+ * them (the order the walk has always visited them in, so the first failure stays the same).
+ */
+const childKeys: ReadonlyMap<string, readonly string[]> = new Map(
+  Object.entries({
+    ArrayExpression: ['elements'],
+    ArrayPattern: ['elements'],
+    ArrowFunctionExpression: ['id', 'params', 'body'],
+    AssignmentExpression: ['left', 'right'],
+    AssignmentPattern: ['left', 'right'],
+    AwaitExpression: ['argument'],
+    BinaryExpression: ['left', 'right'],
+    BlockStatement: ['body'],
+    BreakStatement: ['label'],
+    CallExpression: ['callee', 'arguments'],
+    CatchClause: ['param', 'body'],
+    ChainExpression: ['expression'],
+    ClassBody: ['body'],
+    ClassDeclaration: ['id', 'superClass', 'body'],
+    ClassExpression: ['id', 'superClass', 'body'],
+    ConditionalExpression: ['test', 'consequent', 'alternate'],
+    ContinueStatement: ['label'],
+    DebuggerStatement: [],
+    DoWhileStatement: ['body', 'test'],
+    EmptyStatement: [],
+    ExportAllDeclaration: ['exported', 'source', 'attributes'],
+    ExportDefaultDeclaration: ['declaration'],
+    ExportNamedDeclaration: ['declaration', 'specifiers', 'source', 'attributes'],
+    ExportSpecifier: ['local', 'exported'],
+    ExpressionStatement: ['expression'],
+    ForInStatement: ['left', 'right', 'body'],
+    ForOfStatement: ['left', 'right', 'body'],
+    ForStatement: ['init', 'test', 'update', 'body'],
+    FunctionDeclaration: ['id', 'params', 'body'],
+    FunctionExpression: ['id', 'params', 'body'],
+    IfStatement: ['test', 'consequent', 'alternate'],
+    ImportAttribute: ['key', 'value'],
+    ImportDeclaration: ['specifiers', 'source', 'attributes'],
+    ImportDefaultSpecifier: ['local'],
+    ImportExpression: ['source', 'options'],
+    ImportNamespaceSpecifier: ['local'],
+    ImportSpecifier: ['imported', 'local'],
+    LabeledStatement: ['body', 'label'],
+    Literal: [],
+    LogicalExpression: ['left', 'right'],
+    MemberExpression: ['object', 'property'],
+    MethodDefinition: ['key', 'value'],
+    NewExpression: ['callee', 'arguments'],
+    ObjectExpression: ['properties'],
+    ObjectPattern: ['properties'],
+    ParenthesizedExpression: ['expression'],
+    PrivateIdentifier: [],
+    Program: ['body'],
+    Property: ['key', 'value'],
+    PropertyDefinition: ['key', 'value'],
+    RestElement: ['argument'],
+    ReturnStatement: ['argument'],
+    SequenceExpression: ['expressions'],
+    SpreadElement: ['argument'],
+    StaticBlock: ['body'],
+    Super: [],
+    SwitchCase: ['consequent', 'test'],
+    SwitchStatement: ['discriminant', 'cases'],
+    TaggedTemplateExpression: ['tag', 'quasi'],
+    TemplateElement: [],
+    TemplateLiteral: ['expressions', 'quasis'],
+    ThisExpression: [],
+    ThrowStatement: ['argument'],
+    TryStatement: ['block', 'handler', 'finalizer'],
+    UnaryExpression: ['argument'],
+    UpdateExpression: ['argument'],
+    VariableDeclaration: ['declarations'],
+    VariableDeclarator: ['id', 'init'],
+    WhileStatement: ['test', 'body'],
+    WithStatement: ['object', 'body'],
+    YieldExpression: ['argument'],
+  }),
+)
+
+/** Words that start a TypeScript declaration, even with a line break after them (to swc). */
+const typeScriptStatementWords: ReadonlySet<string> = new Set([
+  'abstract',
+  'declare',
+  'global',
+  'interface',
+  'module',
+  'namespace',
+  'type',
+])
+
+/** Words that are TypeScript modifiers before a class member. */
+const typeScriptModifiers: ReadonlySet<string> = new Set([
+  'abstract',
+  'accessor',
+  'declare',
+  'in',
+  'out',
+  'override',
+  'private',
+  'protected',
+  'public',
+  'readonly',
+])
+
+function moduleExportName(node: Identifier | Literal): unknown {
+  return node.type === 'Identifier' ? node.name : node.value
+}
+
+/** Index of the first of the sorted `values` that is at least `value`. */
+function firstAtOrAfter(values: readonly number[], value: number): number {
+  let low = 0
+  let high = values.length
+  while (low < high) {
+    const middle = (low + high) >> 1
+    if (values[middle]! < value) low = middle + 1
+    else high = middle
+  }
+  return low
+}
+
+/**
+ * Whether `expression`, followed by `:`, could be the parameters of an arrow function with a
+ * return type to TypeScript: it is parenthesized, `(x): T => y`, or an `async (x)` call.
+ */
+function mayEndArrowParameters(source: string, expression: AnyNode): boolean {
+  if (
+    expression.type === 'CallExpression' &&
+    expression.callee.type === 'Identifier' &&
+    expression.callee.name === 'async'
+  ) {
+    return true
+  }
+  return source.charCodeAt(skipTrivia(source, expression.end)) === 0x29 /* ) */
+}
+
+/** How far {@link mayOpenTypeArguments} looks for the `>` that would close type arguments. */
+const typeArgumentsScanLimit = 500
+
+/**
+ * Whether the `<` (or `<<`) operator after the left operand ending at `leftEnd` could open type
+ * arguments to TypeScript, as in `f<T>(x)`: whether a `>` follows it at the same bracket depth
+ * before anything that cannot be in a type (`;`, `=`, `&&`, a closing bracket it did not open...).
+ * Strings are skipped; template literals and anything unclear count as could.
+ */
+function mayOpenTypeArguments(source: string, leftEnd: number): boolean {
+  // Between the left operand and the operator: its closing parentheses, spaces and comments.
+  let index = skipTrivia(source, leftEnd)
+  while (source.charCodeAt(index) === 0x29 /* ) */) index = skipTrivia(source, index + 1)
+  if (source.charCodeAt(index) !== 0x3c /* < */) return true
+  index++
+  // TypeScript reads `<<` as `<` and the start of a type (`f<<T>(x: T) => T>(g)`).
+  if (source.charCodeAt(index) === 0x3c) index++
+  const closers: number[] = []
+  const limit = Math.min(source.length, index + typeArgumentsScanLimit)
+  for (; index < limit; index++) {
+    const char = source.charCodeAt(index)
+    const next = source.charCodeAt(index + 1)
+    switch (char) {
+      case 0x28 /* ( */:
+        closers.push(0x29)
+        break
+      case 0x5b /* [ */:
+        closers.push(0x5d)
+        break
+      case 0x7b /* { */:
+        closers.push(0x7d)
+        break
+      case 0x29 /* ) */:
+      case 0x5d /* ] */:
+      case 0x7d /* } */:
+        if (closers.length === 0) return false
+        if (closers.pop() !== char) return true
+        break
+      case 0x3e /* > */:
+        if (closers.length === 0) return true
+        break
+      case 0x3b /* ; */:
+        // Only object type literals hold `;`.
+        if (!closers.includes(0x7d)) return false
+        break
+      case 0x3d /* = */:
+        if (next !== 0x3e /* > */) return false
+        index++
+        break
+      case 0x26 /* & */:
+      case 0x7c /* | */:
+      case 0x3f /* ? */:
+      case 0x2b /* + */:
+      case 0x2d /* - */:
+        // `&&`, `||`, `??`, `++`, `--`; one alone can be in a type.
+        if (next === char) return false
+        break
+      case 0x2f /* / */:
+        if (next === 0x2f || next === 0x2a /* * */) {
+          const end = skipTrivia(source, index)
+          if (end === index) return true
+          index = end - 1
+          break
+        }
+        return false
+      case 0x22 /* " */:
+      case 0x27 /* ' */: {
+        const end = stringEnd(source, index)
+        if (end === -1) return true
+        index = end - 1
+        break
+      }
+      case 0x60 /* ` */:
+        return true
+      case 0x21 /* ! */:
+      case 0x25 /* % */:
+      case 0x2a /* * */:
+      case 0x5e /* ^ */:
+      case 0x7e /* ~ */:
+      case 0x40 /* @ */:
+      case 0x23 /* # */:
+        return false
+      default:
+        break
+    }
+  }
+  // The end of the code, with no `>`: not type arguments. The limit: cannot tell.
+  return index < source.length
+}
+
+/** The offset after the string literal starting at `start`, or -1 when it does not end. */
+function stringEnd(source: string, start: number): number {
+  const quote = source.charCodeAt(start)
+  for (let index = start + 1; index < source.length; index++) {
+    const char = source.charCodeAt(index)
+    if (char === quote) return index + 1
+    if (char === 0x5c /* \ */) index++
+    else if (char === 0x0a || char === 0x0d) return -1
+  }
+  return -1
+}
+
+/** The offset of the first character at or after `index` that is not white space or in a comment. */
+function skipTrivia(source: string, index: number): number {
+  for (;;) {
+    const char = source.charCodeAt(index)
+    if (char === 0x2f /* / */) {
+      const next = source.charCodeAt(index + 1)
+      if (next === 0x2f) {
+        index++
+        while (index < source.length && !isLineTerminator(source.charCodeAt(index))) index++
+        continue
+      }
+      if (next === 0x2a /* * */) {
+        const end = source.indexOf('*/', index + 2)
+        if (end === -1) return index
+        index = end + 2
+        continue
+      }
+      return index
+    }
+    if (char === 0x20 || (char >= 0x09 && char <= 0x0d) || char === 0xa0) index++
+    else if (char > 0x7f && /\s/.test(String.fromCharCode(char))) index++
+    else return index
+  }
+}
+
+function isLineTerminator(char: number): boolean {
+  return char === 0x0a || char === 0x0d || char === 0x2028 || char === 0x2029
 }
 
 function isNode(value: unknown): value is AnyNode {

@@ -145,4 +145,12 @@ describe('positions', () => {
     expect(positionAt(starts, 11)).toEqual({ line: 6, column: 1 })
     expect(positionAt(starts, 12)).toEqual({ line: 6, column: 2 })
   })
+
+  test('line starts at the ends of the text, and next to other control characters', () => {
+    expect(lineStarts('')).toEqual([0])
+    expect(lineStarts('\n')).toEqual([0, 1])
+    expect(lineStarts('a\r')).toEqual([0, 2])
+    expect(lineStarts('\r\r\n\n')).toEqual([0, 1, 3, 4])
+    expect(lineStarts('a\tb\vc\fd\u0085e\u2027f\u202ag')).toEqual([0])
+  })
 })
