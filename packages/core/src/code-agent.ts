@@ -1,3 +1,4 @@
+import { abortable } from './abortable.js'
 import type { Data } from './data.js'
 import type { Executor, ExecutorSession, RunError, RunOutcome } from './executor.js'
 import type { Limits } from './limits.js'
@@ -926,32 +927,6 @@ function assertVariables(variables: unknown, tools: readonly Tool[]): void {
       throw new InvalidDefinitionError(`Variable "${name}" has the name of a tool; rename the variable.`)
     }
   }
-}
-
-/**
- * Settles like `promise`, or rejects with the signal's reason as soon as it aborts, so a model or
- * executor that ignores the signal cannot keep the run alive. The abandoned promise is observed.
- */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise
-  if (signal.aborted) {
-    promise.catch(() => {})
-    return Promise.reject(signal.reason)
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error)
-      },
-    )
-  })
 }
 
 /** Appends a user message, merged into the last one when that is a user message too. */

@@ -1,3 +1,4 @@
+export { abortable } from './abortable.js'
 export {
   type ActionStep,
   type AgentEvent,
@@ -55,6 +56,28 @@ export type {
   ToolCallRecord,
 } from './executor.js'
 export { DEFAULT_LIMITS, type Limits, resolveLimits } from './limits.js'
+export {
+  abortedRunError,
+  copySessionVariables,
+  LogCollector,
+  prepareRun,
+  type RunEnding,
+  type RunEndingContext,
+  RunRecorder,
+  type RunRecorderOptions,
+  sessionDisposedError,
+  SessionRuns,
+  toRunEnding,
+} from './run-support.js'
+export {
+  type CopyOutcome,
+  createSandboxRuntime,
+  type SandboxRunResult,
+  type SandboxRuntime,
+  type SandboxRuntimeHooks,
+  sandboxRuntimeSource,
+  type ThrownError,
+} from './sandbox-runtime.js'
 export {
   addUsage,
   type ChatMessage,

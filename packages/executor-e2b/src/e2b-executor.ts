@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import {
-  type Data,
   type Executor,
   type ExecutorCapabilities,
   InvalidDefinitionError,
   type SessionOptions,
   type Tool,
   assertUniqueToolNames,
+  copySessionVariables,
   resolveLimits,
-  toData,
 } from '@airlock/core'
 import { E2B, type Sandbox } from '@e2b/code-interpreter'
 import { E2BSession, type E2BSessionContext } from './e2b-session.js'
@@ -231,15 +230,7 @@ export class E2BExecutor implements Executor {
     const tools = [...(options.tools ?? [])]
     checkTools(tools)
     const limits = resolveLimits(options.limits)
-    const variables: Record<string, Data> = {}
-    for (const [name, value] of Object.entries(options.variables ?? {})) {
-      if (!identifier.test(name) || name.startsWith('__airlock')) {
-        throw new InvalidDefinitionError(
-          `Variable name ${JSON.stringify(name)} is not usable: it must be a JavaScript identifier not starting with __airlock.`,
-        )
-      }
-      variables[name] = toData(value, { rootName: `variables.${name}` })
-    }
+    const variables = copySessionVariables(options.variables)
     const {
       template = DEFAULT_TEMPLATE,
       sandboxTimeoutMs = DEFAULT_SANDBOX_TIMEOUT_MS,

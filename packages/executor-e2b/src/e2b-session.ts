@@ -1,19 +1,21 @@
 import {
-  CodeSyntaxError,
+  abortable,
+  abortedRunError,
   type Data,
-  DataBoundaryError,
   type ExecutorSession,
   type Limits,
-  type PreparedCodeAction,
+  prepareRun,
+  type RunEnding,
+  type RunEndingContext,
   type RunError,
   type RunErrorKind,
   type RunOptions,
   type RunOutcome,
+  type RunRecorder,
+  type SandboxRunResult,
+  SessionRuns,
   type Tool,
-  codeFrame,
-  createToolCaller,
-  prepareCodeAction,
-  toData,
+  toRunEnding,
 } from '@airlock/core'
 import type { Sandbox } from '@e2b/code-interpreter'
 import { E2BUnavailableError, isNotFoundError, toE2BError } from './errors.js'
@@ -56,11 +58,6 @@ interface ActiveRun {
   lose(error: RunError): void
 }
 
-type RunResult =
-  | { readonly type: 'value'; readonly value: Data }
-  | { readonly type: 'final'; readonly answer: Data }
-  | { readonly type: 'error'; readonly error: RunError }
-
 const runErrorKinds = new Set<RunErrorKind>([
   'syntax',
   'runtime',
@@ -70,7 +67,7 @@ const runErrorKinds = new Set<RunErrorKind>([
   'aborted',
   'internal',
 ])
-const limitNames = new Set<string>([
+const limitNames = new Set<keyof Limits>([
   'timeoutMs',
   'maxOperations',
   'memoryMb',
@@ -100,8 +97,7 @@ export class E2BSession implements ExecutorSession {
   /** A loss found between runs, reported by the next run. */
   #lost: RunError | undefined
   #active: ActiveRun | undefined
-  #disposed = false
-  #queue: Promise<unknown> = Promise.resolve()
+  readonly #runs: SessionRuns
   #nextRun: number
   #nextInit = 1
   #expiresAt: number
@@ -112,6 +108,7 @@ export class E2BSession implements ExecutorSession {
     this.id = context.id
     this.#context = context
     this.#sandbox = sandbox
+    this.#runs = new SessionRuns({ tools: context.tools, sessionId: context.id, limits: context.limits })
     // Run ids only need to differ from those of a harness this session may attach to.
     this.#nextRun = 1 + Math.floor(Math.random() * 2 ** 30)
     this.#expiresAt = Date.now() + context.sandboxTimeoutMs
@@ -159,22 +156,12 @@ export class E2BSession implements ExecutorSession {
   }
 
   run(code: string, options: RunOptions = {}): Promise<RunOutcome> {
-    // One run at a time: a second run waits for the first, as at a REPL.
-    const outcome = this.#queue.then(() => this.#run(code, options))
-    this.#queue = outcome.catch(() => {})
-    return outcome
+    return this.#runs.add(options, (run) => this.#run(code, run, options.signal))
   }
 
   /** Kills the sandbox. Runs after it fail with an `internal` error. Safe to call twice. */
   async dispose(): Promise<void> {
-    if (this.#disposed) return
-    this.#disposed = true
-    this.#active?.lose({
-      kind: 'internal',
-      name: 'SessionDisposedError',
-      message: 'The session was disposed while the code was running.',
-      sessionLost: true,
-    })
+    if (!this.#runs.close()) return
     this.#harness?.close()
     this.#harness = undefined
     const sandbox = this.#sandbox
@@ -188,7 +175,7 @@ export class E2BSession implements ExecutorSession {
 
   /** @internal Lets go of the sandbox without killing it (a reconnect that failed). */
   release(): void {
-    this.#disposed = true
+    this.#runs.close()
     this.#harness?.close()
     this.#harness = undefined
     liveSandboxes.delete(this.#sandbox.sandboxId)
@@ -288,7 +275,7 @@ export class E2BSession implements ExecutorSession {
       await harness.kill()
       throw error
     }
-    if (this.#disposed) {
+    if (this.#runs.closed) {
       harness.close()
       throw new E2BUnavailableError('The session was disposed while its harness was starting.')
     }
@@ -300,7 +287,7 @@ export class E2BSession implements ExecutorSession {
     const previous = this.#sandbox
     liveSandboxes.delete(previous.sandboxId)
     const sandbox = await this.#context.createSandbox()
-    if (this.#disposed) {
+    if (this.#runs.closed) {
       await sandbox.kill(this.#requestOptions()).catch(() => {})
       throw new E2BUnavailableError('The session was disposed while its sandbox was being replaced.')
     }
@@ -324,7 +311,7 @@ export class E2BSession implements ExecutorSession {
 
   /** Starts the next harness right away, so the next run does not wait for node to boot. */
   #restartSoon(): void {
-    if (this.#disposed || this.#sandboxGone) return
+    if (this.#runs.closed || this.#sandboxGone) return
     void this.#ensureHarness().catch(() => {})
   }
 
@@ -403,76 +390,20 @@ export class E2BSession implements ExecutorSession {
 
   // ---- runs ----------------------------------------------------------------------------------
 
-  async #run(code: string, options: RunOptions): Promise<RunOutcome> {
-    const { signal, onLog } = options
-    const { limits, tools } = this.#context
-    const started = performance.now()
-    const runController = new AbortController()
-    const caller = createToolCaller({ tools, sessionId: this.id, limits, signal: runController.signal })
-    let logs = ''
-    let outputBytes = 0
-    let truncated = false
-
-    const emit = (line: string) => {
-      logs += `${line}\n`
-      try {
-        onLog?.(line)
-      } catch {
-        // A failing listener must not fail the run: the line is in `logs` either way.
-      }
-    }
-    const marker = () =>
-      emit(
-        `[output truncated: the code printed more than maxOutputBytes (${limits.maxOutputBytes} bytes); print less, e.g. a summary or a slice]`,
-      )
-    // The harness caps output too; this cap is the one that counts, as the sandbox is untrusted.
-    const log = (text: string) => {
-      if (truncated) return
-      const size = Buffer.byteLength(text) + 1
-      if (outputBytes + size <= limits.maxOutputBytes) {
-        outputBytes += size
-        emit(text)
-        return
-      }
-      truncated = true
-      const cut = cutToBytes(text, limits.maxOutputBytes - outputBytes - 1)
-      if (cut !== '') emit(cut)
-      marker()
-    }
-    const finish = (result: RunResult): RunOutcome => {
-      runController.abort()
-      const stats = { durationMs: performance.now() - started, toolCalls: [...caller.records] }
-      // A refused call past maxToolCalls ends the run even when the code caught its error.
-      const limitError = caller.limitError
-      if (limitError !== undefined && !(result.type === 'error' && result.error.kind === 'limit')) {
-        return { type: 'error', error: limitError, logs, stats }
-      }
-      return { ...result, logs, stats }
-    }
-
-    if (this.#disposed) {
-      return finish({
-        type: 'error',
-        error: {
-          kind: 'internal',
-          name: 'SessionDisposedError',
-          message: 'The session was disposed; create a new session to run code.',
-        },
-      })
-    }
-    if (signal?.aborted) return finish({ type: 'error', error: abortedError(false) })
+  async #run(code: string, run: RunRecorder, signal: AbortSignal | undefined): Promise<RunOutcome> {
+    const { limits } = this.#context
     if (this.#lost !== undefined) {
       const lost = this.#lost
       this.#lost = undefined
-      return finish({ type: 'error', error: lost })
+      return run.fail(lost)
     }
 
-    let prepared: PreparedCodeAction
-    try {
-      prepared = prepareCodeAction(code, { importFunction: IMPORT_FUNCTION })
-    } catch (error) {
-      if (!CodeSyntaxError.isInstance(error)) throw error
-      return finish({ type: 'error', error: syntaxError(code, error) })
+    const preparation = prepareRun(code, IMPORT_FUNCTION)
+    if ('error' in preparation) return run.fail(preparation.error)
+    const context: RunEndingContext = {
+      code,
+      prepared: preparation.prepared,
+      maxValueBytes: limits.maxValueBytes,
     }
 
     let harness: HarnessProcess
@@ -480,108 +411,92 @@ export class E2BSession implements ExecutorSession {
       harness = await abortable(this.#ensureHarness(), signal)
       await abortable(this.#keepAlive(), signal)
     } catch (error) {
-      if (signal?.aborted) return finish({ type: 'error', error: abortedError(false) })
+      if (signal?.aborted) return run.fail(abortedRunError(false))
       if (this.#sandboxGone) {
-        return finish({
-          type: 'error',
-          error: this.#lossError({ reason: 'sandbox-gone', outOfMemory: false, stderr: '' }),
-        })
+        return run.fail(this.#lossError({ reason: 'sandbox-gone', outOfMemory: false, stderr: '' }))
       }
       const mapped = toE2BError(error, 'Preparing the sandbox for this run')
-      return finish({
-        type: 'error',
-        error: {
-          kind: 'internal',
-          name: mapped.name,
-          message: `${mapped.message} The run did not start; run it again.`,
-          sessionLost: true,
-        },
+      return run.fail({
+        kind: 'internal',
+        name: mapped.name,
+        message: `${mapped.message} The run did not start; run it again.`,
+        sessionLost: true,
       })
     }
+    // Disposed meanwhile: dispose ended the run.
+    if (run.finished) return run.outcome
 
-    const run = this.#nextRun++
-    return await new Promise<RunOutcome>((resolve) => {
-      let settled = false
-      const settle = (result: RunResult) => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        signal?.removeEventListener('abort', onAbort)
-        if (this.#active === active) this.#active = undefined
-        resolve(finish(result))
-      }
-      const fail = (error: RunError) => settle({ type: 'error', error })
-      /** The harness cannot finish this run (deadline, abort, broken frame): kill it, lose state. */
-      const stop = (error: RunError) => {
-        if (settled) return
-        fail({ ...error, sessionLost: true })
-        this.#discard(harness)
-      }
-      const onAbort = () => stop(abortedError(true))
-
-      const active: ActiveRun = {
-        run,
-        lose: (error) => fail(error),
-        frame: (frame) => {
-          if (settled) return
-          switch (frame.t) {
-            case 'log':
-              if (typeof frame.text === 'string') log(frame.text)
-              return
-            case 'truncated':
-              if (!truncated) {
-                truncated = true
-                marker()
-              }
-              return
-            case 'call':
-              this.#toolCall(frame, caller, harness, () => settled, stop)
-              return
-            case 'done': {
-              let result: RunResult
-              try {
-                result = this.#toResult(frame.result, code, prepared)
-              } catch (error) {
-                if (!(error instanceof WireFormatError)) throw error
-                stop(malformedError(error))
-                return
-              }
-              settle(result)
+    const id = this.#nextRun++
+    /** The harness cannot finish this run (deadline, abort, broken frame): kill it, lose state. */
+    const stop = (error: RunError) => {
+      if (run.finished) return
+      void run.fail({ ...error, sessionLost: true })
+      this.#discard(harness)
+    }
+    const active: ActiveRun = {
+      run: id,
+      lose: (error) => void run.fail(error),
+      frame: (frame) => {
+        if (run.finished) return
+        switch (frame.t) {
+          case 'log':
+            // The harness caps output too; the collector's cap is the one that counts.
+            if (typeof frame.text === 'string') run.output.add(frame.text)
+            return
+          case 'truncated':
+            run.output.truncate()
+            return
+          case 'call':
+            this.#toolCall(frame, run, harness, stop)
+            return
+          case 'done': {
+            let ending: RunEnding
+            try {
+              ending = toRunEnding(checkHarnessResult(frame.result), context)
+            } catch (error) {
+              if (!(error instanceof WireFormatError)) throw error
+              stop(malformedError(error))
               return
             }
+            void run.finish(ending)
+            return
           }
-        },
-      }
+        }
+      },
+    }
 
-      const timer = Number.isFinite(limits.timeoutMs)
-        ? setTimeout(
-            () =>
-              stop({
-                kind: 'limit',
-                name: 'LimitError',
-                limit: 'timeoutMs',
-                message: `The code ran longer than timeoutMs (${limits.timeoutMs} ms) and was stopped; the session's state was lost. Do less per step, or avoid loops that never end.`,
-              }),
-            limits.timeoutMs,
-          )
-        : undefined
-      signal?.addEventListener('abort', onAbort, { once: true })
-      this.#active = active
-      // A failed send ends the harness's service, and its exit reaches `active.lose`.
-      void harness
-        .send({ t: 'run', run, script: prepared.script, names: prepared.declaredNames })
-        .catch(() => {})
+    const timer = Number.isFinite(limits.timeoutMs)
+      ? setTimeout(
+          () =>
+            stop({
+              kind: 'limit',
+              name: 'LimitError',
+              limit: 'timeoutMs',
+              message: `The code ran longer than timeoutMs (${limits.timeoutMs} ms) and was stopped; the session's state was lost. Do less per step, or avoid loops that never end.`,
+            }),
+          limits.timeoutMs,
+        )
+      : undefined
+    run.onAbort(() => stop(abortedRunError(true)))
+    run.onFinish(() => {
+      clearTimeout(timer)
+      if (this.#active === active) this.#active = undefined
     })
+    this.#active = active
+    // A failed send ends the harness's service, and its exit reaches `active.lose`.
+    void harness
+      .send({ t: 'run', run: id, script: context.prepared.script, names: context.prepared.declaredNames })
+      .catch(() => {})
+    return run.outcome
   }
 
   #toolCall(
     frame: Extract<HarnessFrame, { t: 'call' }>,
-    caller: ReturnType<typeof createToolCaller>,
+    run: RunRecorder,
     harness: HarnessProcess,
-    settled: () => boolean,
     stop: (error: RunError) => void,
   ): void {
-    const { call, run, tool } = frame
+    const { call, tool } = frame
     if (typeof tool !== 'string' || !Number.isSafeInteger(call)) {
       stop(malformedError(new WireFormatError('a tool call without a tool name or call id')))
       return
@@ -594,13 +509,12 @@ export class E2BSession implements ExecutorSession {
       stop(malformedError(error))
       return
     }
-    void caller.call(tool, args).then((outcome) => {
-      if (settled()) return
+    run.callTool(tool, args, (outcome) => {
       const reply = outcome.ok
-        ? { t: 'result' as const, run, call, ok: true as const, value: encodeData(outcome.value) }
+        ? { t: 'result' as const, run: frame.run, call, ok: true as const, value: encodeData(outcome.value) }
         : {
             t: 'result' as const,
-            run,
+            run: frame.run,
             call,
             ok: false as const,
             error: {
@@ -614,30 +528,26 @@ export class E2BSession implements ExecutorSession {
       void harness.send(reply).catch(() => {})
     })
   }
+}
 
-  #toResult(result: HarnessResult, code: string, prepared: PreparedCodeAction): RunResult {
-    const { limits } = this.#context
-    if (typeof result !== 'object' || result === null)
-      throw new WireFormatError('a run result that is not an object')
-    switch (result.type) {
-      case 'value':
-      case 'final': {
-        const raw = decodeData(result.type === 'value' ? result.value : result.answer)
-        const rootName = result.type === 'value' ? 'value' : 'answer'
-        let data: Data
-        try {
-          data = toData(raw, { maxBytes: limits.maxValueBytes, rootName })
-        } catch (error) {
-          if (!DataBoundaryError.isInstance(error)) throw error
-          return { type: 'error', error: boundaryError(raw, rootName, error, limits) }
-        }
-        return result.type === 'value' ? { type: 'value', value: data } : { type: 'final', answer: data }
-      }
-      case 'error':
-        return { type: 'error', error: locate(checkHarnessError(result.error), code, prepared) }
-    }
-    throw new WireFormatError('a run result of an unknown type')
+/**
+ * A run result from the harness, with its value decoded and its error checked: the harness is
+ * untrusted, so only well-formed results are believed.
+ *
+ * @throws WireFormatError when it is malformed.
+ */
+function checkHarnessResult(result: HarnessResult): SandboxRunResult {
+  if (typeof result !== 'object' || result === null)
+    throw new WireFormatError('a run result that is not an object')
+  switch (result.type) {
+    case 'value':
+      return { type: 'value', value: decodeData(result.value) }
+    case 'final':
+      return { type: 'final', answer: decodeData(result.answer) }
+    case 'error':
+      return { type: 'error', error: checkHarnessError(result.error) }
   }
+  throw new WireFormatError('a run result of an unknown type')
 }
 
 /** The sandbox reports errors as data; only well-formed fields are believed. */
@@ -657,47 +567,10 @@ function checkHarnessError(error: unknown): HarnessError {
     message,
     ...position,
     ...(typeof tool === 'string' ? { tool } : {}),
-    ...(typeof limit === 'string' && limitNames.has(limit) ? { limit } : {}),
+    ...(typeof limit === 'string' && limitNames.has(limit as keyof Limits)
+      ? { limit: limit as keyof Limits }
+      : {}),
   }
-}
-
-function locate(error: HarnessError, code: string, prepared: PreparedCodeAction): RunError {
-  const { inScript, line, column, limit, ...rest } = error
-  const base: RunError = { ...rest, ...(limit === undefined ? {} : { limit: limit as keyof Limits }) }
-  if (!inScript || line === undefined || column === undefined) return base
-  const position = prepared.originalPosition(line, column)
-  if (position === undefined) return base
-  return { ...base, ...position, codeFrame: codeFrame(code, position.line, position.column) }
-}
-
-function syntaxError(code: string, error: CodeSyntaxError): RunError {
-  const { line, column } = error
-  return {
-    kind: 'syntax',
-    name: 'SyntaxError',
-    message: error.message,
-    ...(line === undefined || column === undefined
-      ? {}
-      : { line, column, codeFrame: codeFrame(code, line, column) }),
-  }
-}
-
-function boundaryError(raw: Data, rootName: string, error: DataBoundaryError, limits: Limits): RunError {
-  let fitsWithoutLimit = true
-  try {
-    toData(raw)
-  } catch {
-    fitsWithoutLimit = false
-  }
-  if (fitsWithoutLimit) {
-    return {
-      kind: 'limit',
-      name: 'LimitError',
-      limit: 'maxValueBytes',
-      message: `The ${rootName === 'value' ? "code's last value" : 'final answer'} is larger than maxValueBytes (${limits.maxValueBytes} bytes); return less data, e.g. a summary or a slice.`,
-    }
-  }
-  return { kind: 'runtime', name: 'DataBoundaryError', message: error.message }
 }
 
 function malformedError(error: WireFormatError): RunError {
@@ -706,49 +579,4 @@ function malformedError(error: WireFormatError): RunError {
     name: 'E2BHarnessError',
     message: `The sandbox sent a malformed message (${error.message}); the process running the code was stopped and the session's state was lost.`,
   }
-}
-
-function abortedError(sessionLost: boolean): RunError {
-  return {
-    kind: 'aborted',
-    name: 'AbortError',
-    message: 'The run was aborted by the caller.',
-    ...(sessionLost ? { sessionLost } : {}),
-  }
-}
-
-/** Rejects with the signal's reason when it aborts first; the promise itself carries on. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise
-  if (signal.aborted) {
-    promise.catch(() => {})
-    return Promise.reject(signal.reason)
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error)
-      },
-    )
-  })
-}
-
-/** The longest prefix of `text` that fits in `budget` UTF-8 bytes, never splitting a character. */
-function cutToBytes(text: string, budget: number): string {
-  let used = 0
-  let end = 0
-  for (const character of text) {
-    const size = Buffer.byteLength(character)
-    if (used + size > budget) break
-    used += size
-    end += character.length
-  }
-  return text.slice(0, end)
 }

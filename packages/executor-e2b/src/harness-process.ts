@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { stripTypeScript } from '@airlock/core'
+import { sandboxRuntimeSource, stripTypeScript } from '@airlock/core'
 import type { CommandHandle, Sandbox } from '@e2b/code-interpreter'
 import { E2BHarnessError, isNotFoundError, isTransientError } from './errors.js'
 import { type HarnessFrame, type HostFrame, type InitFrame, PROTOCOL_VERSION } from './protocol.js'
+import { createWireEncoder } from './wire-data.js'
 
 /** The harness source as uploaded, and a hash of it that names the file in the sandbox. */
 export interface HarnessSource {
@@ -15,16 +16,24 @@ let harnessSource: Promise<HarnessSource> | undefined
 
 /**
  * The harness as JavaScript: the compiled file next to this module in a build, or the TypeScript
- * source with its types stripped when running from source (tests).
+ * source with its types stripped when running from source (tests), after the two constants it
+ * declares: `SANDBOX_RUNTIME_SOURCE`, core's sandbox runtime that the harness runs in its vm
+ * context, and `createWireEncoder`, the host's own wire encoder. Both are part of the hash, so a
+ * change to either uploads another harness.
  */
 export function loadHarnessSource(): Promise<HarnessSource> {
   harnessSource ??= (async () => {
-    let source: string
+    let harness: string
     try {
-      source = await readFile(new URL('./sandbox-harness.js', import.meta.url), 'utf8')
+      harness = await readFile(new URL('./sandbox-harness.js', import.meta.url), 'utf8')
     } catch {
-      source = stripTypeScript(await readFile(new URL('./sandbox-harness.ts', import.meta.url), 'utf8'))
+      harness = stripTypeScript(await readFile(new URL('./sandbox-harness.ts', import.meta.url), 'utf8'))
     }
+    const prelude = [
+      `const SANDBOX_RUNTIME_SOURCE = ${JSON.stringify(sandboxRuntimeSource())};`,
+      `const createWireEncoder = ${createWireEncoder.toString()};`,
+    ]
+    const source = `${prelude.join('\n')}\n${harness}`
     return { source, hash: createHash('sha256').update(source).digest('hex').slice(0, 16) }
   })()
   return harnessSource

@@ -8,24 +8,14 @@
 // sequence number, so the host can detect a gap after a dropped stream, ask for a replay
 // (`resync`) and process frames in order.
 
-import type { RunErrorKind } from '@airlock/core'
+import type { Limits, RunErrorKind, ThrownError } from '@airlock/core'
 import type { WireValue } from './wire-data.js'
 
 /** Bumped when either side's frames change; the harness file name carries a hash of its source too. */
 export const PROTOCOL_VERSION = 1
 
 /** An error the harness reports; `line`/`column` are positions in the prepared script when `inScript`. */
-export interface HarnessError {
-  readonly kind: RunErrorKind
-  readonly name: string
-  readonly message: string
-  readonly line?: number
-  readonly column?: number
-  readonly inScript?: boolean
-  readonly tool?: string
-  /** A key of core's `Limits`, for `limit` errors. */
-  readonly limit?: string
-}
+export type HarnessError = ThrownError
 
 /** How a failed tool call is reported back to the sandbox code. */
 export interface ToolFailure {
@@ -33,7 +23,7 @@ export interface ToolFailure {
   readonly name: string
   readonly message: string
   readonly tool?: string
-  readonly limit?: string
+  readonly limit?: keyof Limits
 }
 
 export type HarnessResult =

@@ -14,6 +14,11 @@
 // assumed to be compromised by the code it runs, which is why the host treats every frame as
 // untrusted input and no secret ever enters the sandbox.
 //
+// The console format and the data boundary are core's sandbox runtime, created inside the vm
+// context from its source text, and values go out through wire-data.ts's encoder: the host puts
+// both in front of this file when it uploads it (`SANDBOX_RUNTIME_SOURCE`, `createWireEncoder`;
+// see `loadHarnessSource`).
+//
 // Runs under Node >= 20 with no dependencies: only node builtins, erasable TypeScript, and type
 // imports that vanish when the types are stripped.
 
@@ -22,6 +27,7 @@ import { writeSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { types } from 'node:util'
 import vm from 'node:vm'
+import type { SandboxRuntime, SandboxRuntimeHooks, ThrownError } from '@airlock/core'
 import type {
   HarnessError,
   HarnessFrameBody,
@@ -30,14 +36,15 @@ import type {
   InitFrame,
   ToolFailure,
 } from './protocol.js'
-import type { WireValue } from './wire-data.js'
+import type { WireEncoderChecks, WireValue } from './wire-data.js'
+
+/** `sandboxRuntimeSource()` of the host's `@airlock/core`, put in front of this file on upload. */
+declare const SANDBOX_RUNTIME_SOURCE: string
+/** wire-data.ts's encoder factory, put in front of this file on upload. */
+declare const createWireEncoder: (checks: WireEncoderChecks) => (value: unknown) => WireValue
 
 const PROTOCOL_VERSION = 1
 const FRAME_FD = 3
-/** Objects nested this deep below a console argument print as `[Object]` / `[Array]`. */
-const MAX_LOG_DEPTH = 6
-/** Values nested deeper than this do not cross the boundary (as in core's `toData`). */
-const MAX_DATA_DEPTH = 100
 
 // ---- frames out --------------------------------------------------------------------------------
 
@@ -93,10 +100,8 @@ function send(body: HarnessFrameBody, call?: number): void {
 // ---- the sandbox realm -------------------------------------------------------------------------
 
 interface RealmTools {
-  readonly ObjectPrototype: object
   /** Thrown by `finalAnswer`, and by tools and `finalAnswer` once the run has its answer. */
   readonly sentinel: object
-  makeError(name: string, message: string): Error
   fromWire(value: unknown): unknown
   declare(name: string, value: unknown): void
   define(name: string, value: unknown): void
@@ -121,16 +126,6 @@ function realmFactory(): RealmTools {
   const { apply } = Reflect
   const hasOwn = Object.prototype.hasOwnProperty
   const isArray = Array.isArray
-  const ObjectPrototype = Object.prototype
-  const errors: Record<string, ErrorConstructor> = {
-    Error,
-    TypeError,
-    RangeError,
-    SyntaxError,
-    ReferenceError,
-    EvalError,
-    URIError,
-  }
   const MapConstructor = Map
   const SetConstructor = Set
   const DateConstructor = Date
@@ -144,15 +139,6 @@ function realmFactory(): RealmTools {
 
   const define = (name: string, value: unknown) => {
     defineProperty(global, name, { value, writable: true, configurable: true, enumerable: false })
-  }
-
-  const makeError = (name: string, message: string): Error => {
-    const Constructor = apply(hasOwn, errors, [name]) ? errors[name]! : Error
-    const error = new Constructor(message)
-    if (error.name !== name) {
-      defineProperty(error, 'name', { value: name, writable: true, configurable: true, enumerable: false })
-    }
-    return error
   }
 
   const base64Digits = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
@@ -224,9 +210,7 @@ function realmFactory(): RealmTools {
   }
 
   return {
-    ObjectPrototype,
     sentinel,
-    makeError,
     fromWire,
     define,
     declare(name, value) {
@@ -280,6 +264,14 @@ function createContext(): object {
 
 const context = createContext()
 const realm = (vm.runInContext(`(${realmFactory.toString()})`, context) as () => RealmTools)()
+const runtime = (
+  vm.runInContext(SANDBOX_RUNTIME_SOURCE, context) as (hooks: SandboxRuntimeHooks) => SandboxRuntime
+)({
+  // Node's checks: they tell proxies apart, work on Node < 24 (no Error.isError) and on values of
+  // this realm, which reach the code too (what fetch() and import() return).
+  ...types,
+  plainPrototypes: [Object.prototype],
+})
 
 // Node's own globals the code of a Node sandbox expects; `process` stays out (allowlist 'process').
 for (const name of [
@@ -321,8 +313,8 @@ interface RunState {
   readonly run: number
   /** The script's file name in stack traces, to find positions in it. */
   readonly file: string
-  outputBytes: number
-  truncated: boolean
+  /** The run's console, within maxOutputBytes. */
+  readonly log: (args: readonly unknown[]) => void
   /** The run has sent `done`: later console output and tool calls have no effect. */
   finished: boolean
   /** `finalAnswer` ended the run. */
@@ -342,8 +334,6 @@ let nextCall = 0
 let installedTools: readonly string[] = []
 let installedImport: string | undefined
 const pending = new Map<number, PendingCall>()
-/** Errors made for the sandbox, with the run error they stand for if the code leaves them uncaught. */
-const knownErrors = new WeakMap<object, HarnessError>()
 /** Follows a run's async continuations, so late output of a finished run is not charged to the next. */
 const runs = new AsyncLocalStorage<RunState>()
 /** Frames split into parts by the host, by frame id. */
@@ -366,425 +356,46 @@ function finish(state: RunState, result: HarnessResult): void {
 }
 
 function knownError(error: HarnessError): Error {
-  const made = realm.makeError(error.name, error.message)
-  knownErrors.set(made, error)
-  return made
-}
-
-// ---- the data boundary -------------------------------------------------------------------------
-
-class Refusal extends Error {}
-
-interface Budget {
-  bytes: number
-}
-
-const { getPrototypeOf, getOwnPropertyDescriptor, getOwnPropertyNames, getOwnPropertySymbols } = Object
-const identifier = /^[A-Za-z_$][\w$]*$/
-const typedArrayPrototype = getPrototypeOf(Uint8Array.prototype) as object
-const typedArrayLength = getOwnPropertyDescriptor(typedArrayPrototype, 'length')!.get!
-const typedArrayBuffer = getOwnPropertyDescriptor(typedArrayPrototype, 'buffer')!.get!
-const typedArrayOffset = getOwnPropertyDescriptor(typedArrayPrototype, 'byteOffset')!.get!
-const typedArrayName = getOwnPropertyDescriptor(typedArrayPrototype, Symbol.toStringTag)!.get!
-const dateTime = Date.prototype.getTime
-const mapEntries = Map.prototype.entries
-const setValues = Set.prototype.values
-const regExpSource = getOwnPropertyDescriptor(RegExp.prototype, 'source')!.get!
-const regExpFlags = getOwnPropertyDescriptor(RegExp.prototype, 'flags')!.get!
-const functionSource = Function.prototype.toString
-const symbolText = Symbol.prototype.toString
-
-function childPath(path: string, key: string | number): string {
-  if (typeof key === 'number') return `${path}[${key}]`
-  return identifier.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`
-}
-
-function isPlainPrototype(prototype: unknown): boolean {
-  return prototype === null || prototype === realm.ObjectPrototype || prototype === Object.prototype
-}
-
-/** Reads a property through descriptors along the prototype chain, refusing accessors. */
-function readData(object: object, key: string, path: string): unknown {
-  let target: object | null = object
-  while (target !== null) {
-    if (types.isProxy(target))
-      throw new Refusal(`${path}: proxies cannot cross the boundary; pass a plain copy`)
-    const descriptor = getOwnPropertyDescriptor(target, key)
-    if (descriptor !== undefined) {
-      if (!('value' in descriptor)) {
-        throw new Refusal(`${path}: getters and setters cannot cross the boundary; pass the value itself`)
-      }
-      return descriptor.value
-    }
-    target = getPrototypeOf(target) as object | null
-  }
-  return undefined
+  return runtime.makeError(error.name, error.message, error)
 }
 
 /**
- * Copies a sandbox value into a wire value, refusing whatever is not data (the same rules and
- * messages as core's `toData`) without running any getter, proxy trap or `then`. Sizes are added
- * to `budget` with core's estimate; the caller compares them with `maxValueBytes`.
+ * A run error the runtime reported, rebuilt in this realm from its own fields, so that writing the
+ * frame cannot run anything the code put on its realm's `Object.prototype` (a `toJSON`).
  */
-function toWire(
-  value: unknown,
-  path: string,
-  budget: Budget,
-  ancestors: Set<object>,
-  depth: number,
-): WireValue {
-  switch (typeof value) {
-    case 'undefined':
-      budget.bytes += 1
-      return { $: 'undefined' }
-    case 'boolean':
-      budget.bytes += 1
-      return value
-    case 'number':
-      budget.bytes += 8
-      if (Number.isFinite(value) && !Object.is(value, -0)) return value
-      return { $: 'number', v: Object.is(value, -0) ? '-0' : String(value) }
-    case 'string':
-      budget.bytes += value.length * 2 + 2
-      return value
-    case 'bigint':
-      budget.bytes += 8
-      return { $: 'bigint', v: value.toString() }
-    case 'symbol':
-      throw new Refusal(`${path}: symbols cannot cross the boundary; use a string`)
-    case 'function':
-      throw new Refusal(`${path}: functions cannot cross the boundary; pass data instead`)
-  }
-  if (value === null) {
-    budget.bytes += 1
-    return null
-  }
-  const object = value as object
-  if (types.isProxy(object))
-    throw new Refusal(`${path}: proxies cannot cross the boundary; pass a plain copy`)
-  if (depth > MAX_DATA_DEPTH)
-    throw new Refusal(`${path}: the value is nested deeper than ${MAX_DATA_DEPTH} levels`)
-  if (ancestors.has(object)) throw new Refusal(`${path}: the value contains a cycle; pass a tree`)
-
-  if (types.isDate(object)) {
-    budget.bytes += 8
-    const time = dateTime.call(object)
-    return { $: 'date', v: Number.isNaN(time) ? null : time }
-  }
-  if (types.isUint8Array(object)) {
-    const length = typedArrayLength.call(object) as number
-    budget.bytes += length
-    const bytes = Buffer.from(
-      typedArrayBuffer.call(object) as ArrayBuffer,
-      typedArrayOffset.call(object) as number,
-      length,
-    )
-    return { $: 'bytes', v: bytes.toString('base64') }
-  }
-  if (types.isNativeError(object)) {
-    const name = errorText(object, 'name', path)
-    const message = errorText(object, 'message', path)
-    budget.bytes += name.length * 2 + 2 + message.length * 2 + 2
-    return plainRecord([
-      ['name', name],
-      ['message', message],
-    ])
-  }
-  if (types.isPromise(object)) {
-    throw new Refusal(`${path}: promises cannot cross the boundary; await the value first`)
-  }
-
-  ancestors.add(object)
-  try {
-    if (types.isMap(object)) {
-      const entries: WireValue[] = []
-      let index = 0
-      for (const [key, entry] of mapEntries.call(object as Map<unknown, unknown>)) {
-        entries.push([
-          toWire(key, `${path}.<key ${index}>`, budget, ancestors, depth + 1),
-          toWire(entry, `${path}.<value ${index}>`, budget, ancestors, depth + 1),
-        ])
-        index++
-      }
-      return { $: 'map', v: entries }
-    }
-    if (types.isSet(object)) {
-      const entries: WireValue[] = []
-      let index = 0
-      for (const entry of setValues.call(object as Set<unknown>)) {
-        entries.push(toWire(entry, `${path}.<entry ${index++}>`, budget, ancestors, depth + 1))
-      }
-      return { $: 'set', v: entries }
-    }
-    if (Array.isArray(object)) {
-      const length = getOwnPropertyDescriptor(object, 'length')!.value as number
-      budget.bytes += 8 + length
-      const items: WireValue[] = []
-      for (let index = 0; index < length; index++) {
-        const itemPath = childPath(path, index)
-        const descriptor = getOwnPropertyDescriptor(object, String(index))
-        if (descriptor !== undefined && !('value' in descriptor)) {
-          throw new Refusal(
-            `${itemPath}: getters and setters cannot cross the boundary; pass the value itself`,
-          )
-        }
-        items.push(toWire(descriptor?.value, itemPath, budget, ancestors, depth + 1))
-      }
-      return items
-    }
-    if (!isPlainPrototype(getPrototypeOf(object))) {
-      throw new Refusal(
-        `${path}: ${describeKind(object)} cannot cross the boundary; convert it to a plain object, array or string`,
-      )
-    }
-    if (getOwnPropertySymbols(object).length > 0) {
-      throw new Refusal(`${path}: symbol-keyed properties cannot cross the boundary`)
-    }
-    const entries: [string, WireValue][] = []
-    for (const key of getOwnPropertyNames(object)) {
-      const descriptor = getOwnPropertyDescriptor(object, key)!
-      const keyPath = childPath(path, key)
-      if (!('value' in descriptor)) {
-        throw new Refusal(`${keyPath}: getters and setters cannot cross the boundary; pass the value itself`)
-      }
-      if (!descriptor.enumerable) continue
-      if (key === 'then' && typeof descriptor.value === 'function') {
-        throw new Refusal(`${keyPath}: thenables cannot cross the boundary; await the value first`)
-      }
-      budget.bytes += key.length * 2 + 2
-      entries.push([key, toWire(descriptor.value, keyPath, budget, ancestors, depth + 1)])
-    }
-    const record = plainRecord(entries)
-    return entries.some(([key]) => key === '$') ? { $: 'object', v: record } : record
-  } finally {
-    ancestors.delete(object)
+function hostError(error: ThrownError): HarnessError {
+  const { kind, name, message, line, column, inScript, tool, limit } = error
+  return {
+    kind,
+    name: String(name),
+    message: String(message),
+    ...(inScript === true ? { line, column, inScript } : {}),
+    ...(tool === undefined ? {} : { tool }),
+    ...(limit === undefined ? {} : { limit }),
   }
 }
 
-function plainRecord(entries: readonly (readonly [string, WireValue])[]): { [key: string]: WireValue } {
-  const record: { [key: string]: WireValue } = {}
-  for (const [key, value] of entries) {
-    // Define, not assign: a key named __proto__ must stay a key.
-    Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true })
-  }
-  return record
-}
+// ---- the wire ----------------------------------------------------------------------------------
 
-function errorText(object: object, key: 'name' | 'message', path: string): string {
-  const value = readData(object, key, childPath(path, key))
-  if ((typeof value === 'object' && value !== null) || typeof value === 'function') {
-    throw new Refusal(`${childPath(path, key)}: an error's ${key} must be a string; pass the text itself`)
-  }
-  return String(value)
-}
-
-function describeKind(object: object): string {
-  if (types.isRegExp(object)) return 'a RegExp'
-  if (types.isArrayBuffer(object) || types.isArrayBufferView(object))
-    return 'a binary view other than Uint8Array'
-  if (types.isWeakMap(object) || types.isWeakSet(object)) return 'a WeakMap or WeakSet'
-  return 'a class instance'
-}
-
-function sizeRefusal(path: string, limit: number): string {
-  return `${path}: the value is larger than the limit of ${limit} bytes (maxValueBytes); pass less data`
-}
-
-// ---- console ---------------------------------------------------------------------------------
-
-function formatEntry(args: readonly unknown[]): string {
-  const parts: string[] = []
-  for (let index = 0; index < args.length; index++) {
-    const arg = args[index]
-    parts.push(typeof arg === 'string' ? arg : inspect(arg, 0, new Set(), true))
-  }
-  return parts.join(' ')
-}
-
-/** The console format the executor contract pins (see `describeExecutorContract`). */
-function inspect(value: unknown, depth: number, ancestors: Set<object>, topLevel = false): string {
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value)
-    case 'number':
-      return Object.is(value, -0) ? '-0' : String(value)
-    case 'bigint':
-      return `${value}n`
-    case 'symbol':
-      return symbolText.call(value)
-    case 'undefined':
-    case 'boolean':
-      return String(value)
-    case 'function': {
-      const name = safeOwnValue(value, 'name')
-      const label = typeof name === 'string' && name !== '' ? name : undefined
-      let source = ''
-      try {
-        source = functionSource.call(value)
-      } catch {
-        // A revoked proxy or similar: print it as a function.
-      }
-      if (source.startsWith('class')) return `[class ${label ?? '(anonymous)'}]`
-      return label === undefined ? '[Function (anonymous)]' : `[Function: ${label}]`
-    }
-  }
-  if (value === null) return 'null'
-  const object = value as object
-  if (types.isProxy(object)) return '[Proxy]'
-  if (ancestors.has(object)) return '[Circular]'
-  if (types.isNativeError(object)) {
-    const name = safeText(object, 'name', 'Error')
-    const message = safeText(object, 'message', '')
-    const text = message === '' ? name : `${name}: ${message}`
-    return topLevel ? text : `[${text}]`
-  }
-  if (types.isDate(object)) {
-    const time = dateTime.call(object)
-    return Number.isNaN(time) ? 'Invalid Date' : new Date(time).toISOString()
-  }
-  if (types.isRegExp(object)) {
-    try {
-      return `/${regExpSource.call(object)}/${regExpFlags.call(object)}`
-    } catch {
-      return '/(regexp)/'
-    }
-  }
-  if (depth >= MAX_LOG_DEPTH) return Array.isArray(object) ? '[Array]' : '[Object]'
-  ancestors.add(object)
-  try {
-    const child = (entry: unknown) => inspect(entry, depth + 1, ancestors)
-    if (types.isMap(object)) {
-      const entries: string[] = []
-      for (const [key, entry] of mapEntries.call(object as Map<unknown, unknown>)) {
-        entries.push(`${child(key)} => ${child(entry)}`)
-      }
-      return entries.length === 0 ? 'Map(0) {}' : `Map(${entries.length}) { ${entries.join(', ')} }`
-    }
-    if (types.isSet(object)) {
-      const entries: string[] = []
-      for (const entry of setValues.call(object as Set<unknown>)) entries.push(child(entry))
-      return entries.length === 0 ? 'Set(0) {}' : `Set(${entries.length}) { ${entries.join(', ')} }`
-    }
-    if (types.isTypedArray(object)) {
-      const name = typedArrayName.call(object) as string
-      const length = typedArrayLength.call(object) as number
-      const items: string[] = []
-      for (let index = 0; index < length; index++) {
-        items.push(inspect((object as unknown as ArrayLike<unknown>)[index], depth + 1, ancestors))
-      }
-      return `${name}(${length}) [${items.join(', ')}]`
-    }
-    if (Array.isArray(object)) {
-      const length = getOwnPropertyDescriptor(object, 'length')!.value as number
-      const items: string[] = []
-      for (let index = 0; index < length; index++) items.push(describeProperty(object, String(index), child))
-      return `[${items.join(', ')}]`
-    }
-    const entries: string[] = []
-    for (const key of getOwnPropertyNames(object)) {
-      const descriptor = getOwnPropertyDescriptor(object, key)
-      if (descriptor === undefined || !descriptor.enumerable) continue
-      entries.push(
-        `${identifier.test(key) ? key : JSON.stringify(key)}: ${describeProperty(object, key, child)}`,
-      )
-    }
-    const body = entries.length === 0 ? '{}' : `{ ${entries.join(', ')} }`
-    const prefix = classPrefix(object)
-    return prefix === '' ? body : `${prefix} ${body}`
-  } finally {
-    ancestors.delete(object)
-  }
-}
-
-function describeProperty(object: object, key: string, child: (value: unknown) => string): string {
-  const descriptor = getOwnPropertyDescriptor(object, key)
-  if (descriptor === undefined) return 'undefined'
-  if ('value' in descriptor) return child(descriptor.value)
-  if (descriptor.get && descriptor.set) return '[Getter/Setter]'
-  return descriptor.get ? '[Getter]' : '[Setter]'
-}
-
-function classPrefix(object: object): string {
-  const prototype = getPrototypeOf(object) as object | null
-  if (isPlainPrototype(prototype)) return ''
-  const constructor = safeOwnValue(prototype!, 'constructor')
-  if (typeof constructor !== 'function') return ''
-  const name = safeOwnValue(constructor, 'name')
-  return typeof name === 'string' ? name : ''
-}
-
-function safeOwnValue(object: object, key: string): unknown {
-  if (types.isProxy(object)) return undefined
-  const descriptor = getOwnPropertyDescriptor(object, key)
-  return descriptor !== undefined && 'value' in descriptor ? descriptor.value : undefined
-}
-
-/** A property as text for messages, never running a getter; `fallback` when it is not readable. */
-function safeText(object: object, key: string, fallback: string): string {
-  try {
-    const value = readData(object, key, key)
-    if (value === undefined) return fallback
-    return typeof value === 'object' || typeof value === 'function' ? fallback : String(value)
-  } catch {
-    return fallback
-  }
-}
-
-/** The longest prefix of `text` that fits in `budget` UTF-8 bytes, never splitting a character. */
-function cutToBytes(text: string, budget: number): string {
-  let used = 0
-  let end = 0
-  for (const character of text) {
-    const size = Buffer.byteLength(character)
-    if (used + size > budget) break
-    used += size
-    end += character.length
-  }
-  return text.slice(0, end)
-}
+const identifier = /^[A-Za-z_$][\w$]*$/
+/** Encodes the copies the runtime makes (checked data of the sandbox realm) as wire values. */
+const toWire = createWireEncoder(types)
 
 // ---- what the code calls -------------------------------------------------------------------------
 
 function print(args: readonly unknown[]): void {
   const state = activeRun()
-  if (state === undefined || state.finished || state.truncated) return
-  const text = formatEntry(args)
-  const limit = limitOf(setup?.maxOutputBytes)
-  const bytes = Buffer.byteLength(text) + 1
-  if (state.outputBytes + bytes <= limit) {
-    state.outputBytes += bytes
-    send({ t: 'log', run: state.run, text })
-    return
-  }
-  state.truncated = true
-  const cut = cutToBytes(text, limit - state.outputBytes - 1)
-  if (cut !== '') send({ t: 'log', run: state.run, text: cut })
-  send({ t: 'truncated', run: state.run })
+  if (state === undefined || state.finished) return
+  state.log(args)
 }
 
 function callTool(name: string, args: unknown): Promise<unknown> {
   const state = activeRun()
   if (state === undefined || state.finished) {
     if (state?.final) throw realm.sentinel
-    throw realm.makeError('Error', `Tool ${name} was not called: its run has already ended.`)
+    throw runtime.makeError('Error', `Tool ${name} was not called: its run has already ended.`)
   }
-  const refuse = (problem: string) =>
-    knownError({
-      kind: 'tool',
-      name: 'DataBoundaryError',
-      tool: name,
-      message: `Tool ${name} was called with arguments that cannot be passed to it: ${problem}.`,
-    })
-  const budget = { bytes: 0 }
-  let wire: WireValue
-  try {
-    wire = toWire(args, 'args', budget, new Set(), 0)
-  } catch (error) {
-    if (!(error instanceof Refusal)) throw error
-    throw refuse(error.message)
-  }
-  const limit = limitOf(setup?.maxValueBytes)
-  if (budget.bytes > limit) throw refuse(sizeRefusal('args', limit))
+  const wire = toWire(runtime.copyToolArgs(name, args, limitOf(setup?.maxValueBytes)))
   const call = ++nextCall
   return new Promise((resolve, reject) => {
     pending.set(call, { state, resolve, reject })
@@ -795,25 +406,15 @@ function callTool(name: string, args: unknown): Promise<unknown> {
 function finalAnswer(value: unknown): never {
   const state = activeRun()
   if (state === undefined || state.finished) throw realm.sentinel
-  const budget = { bytes: 0 }
-  let answer: WireValue
-  try {
-    answer = toWire(value, 'answer', budget, new Set(), 0)
-  } catch (error) {
-    if (!(error instanceof Refusal)) throw error
-    throw realm.makeError(
-      'DataBoundaryError',
-      `finalAnswer was given a value that cannot be passed on: ${error.message}.`,
-    )
-  }
-  state.final = true
   const limit = limitOf(setup?.maxValueBytes)
+  const result = runtime.copyFinalAnswer(value, limit)
+  state.final = true
   // The answer is sent now: the run ends here even if the code catches what this throws.
   finish(
     state,
-    budget.bytes > limit
+    result.type === 'oversized'
       ? { type: 'error', error: valueLimitError('final answer', limit) }
-      : { type: 'final', answer },
+      : { type: 'final', answer: toWire(result.answer) },
   )
   throw realm.sentinel
 }
@@ -842,9 +443,8 @@ function loadModule(specifier: unknown, via: 'import' | 'require'): unknown {
     throw knownError({ kind: 'forbidden', name: 'ForbiddenError', message })
   }
   const rethrow = (error: unknown): never => {
-    const errorName = types.isNativeError(error) ? safeText(error, 'name', 'Error') : 'Error'
-    const message = types.isNativeError(error) ? safeText(error, 'message', '') : String(error)
-    throw realm.makeError(errorName, `Module "${name}" could not be loaded: ${message}`)
+    const described = describeThrown(error, '')
+    throw runtime.makeError(described.name, `Module "${name}" could not be loaded: ${described.message}`)
   }
   if (via === 'require') {
     try {
@@ -867,64 +467,29 @@ async function execute(state: RunState, script: string, names: readonly string[]
     action = vm.runInContext(script, context, { filename: state.file }) as () => unknown
   } catch (error) {
     // Early errors the host's parser does not report (V8 is stricter in places) are syntax errors too.
-    return { type: 'error', error: { ...describeThrown(error, state), kind: 'syntax' } }
+    return { type: 'error', error: { ...describeThrown(error, state.file), kind: 'syntax' } }
   }
   let value: unknown
   try {
     value = await action()
   } catch (error) {
-    return { type: 'error', error: describeThrown(error, state) }
-  }
-  const budget = { bytes: 0 }
-  let wire: WireValue
-  try {
-    wire = toWire(value, 'value', budget, new Set(), 0)
-  } catch (error) {
-    if (!(error instanceof Refusal)) throw error
-    return {
-      type: 'error',
-      error: {
-        kind: 'runtime',
-        name: 'DataBoundaryError',
-        message: `The last value of the code cannot be returned: ${error.message}.`,
-      },
-    }
+    return { type: 'error', error: describeThrown(error, state.file) }
   }
   const limit = limitOf(setup?.maxValueBytes)
-  if (budget.bytes > limit) return { type: 'error', error: valueLimitError("code's last value", limit) }
-  return { type: 'value', value: wire }
+  const result = runtime.valueResult(value, limit)
+  switch (result.type) {
+    case 'value':
+      return { type: 'value', value: toWire(result.value) }
+    case 'oversized':
+      return { type: 'error', error: valueLimitError("code's last value", limit) }
+    case 'error':
+      return { type: 'error', error: hostError(result.error) }
+  }
 }
 
-function describeThrown(error: unknown, state: RunState): HarnessError {
-  const known = typeof error === 'object' && error !== null ? knownErrors.get(error) : undefined
-  const position = types.isNativeError(error) ? scriptPosition(error, state.file) : undefined
-  if (known !== undefined) return { ...known, ...position }
-  if (types.isNativeError(error)) {
-    return {
-      kind: 'runtime',
-      name: safeText(error, 'name', 'Error'),
-      message: safeText(error, 'message', ''),
-      ...position,
-    }
-  }
-  return { kind: 'runtime', name: 'Error', message: formatEntry([error]) }
-}
-
-/** The first stack frame in this run's script, as a 1-based line and column of the script. */
-function scriptPosition(
-  error: object,
-  file: string,
-): { line: number; column: number; inScript: true } | undefined {
-  let stack: unknown
-  try {
-    stack = (error as { stack?: unknown }).stack
-  } catch {
-    return undefined
-  }
-  if (typeof stack !== 'string') return undefined
-  const match = new RegExp(`${file.replace(/[.]/g, '\\.')}:(\\d+):(\\d+)`).exec(stack)
-  if (match === null) return undefined
-  return { line: Number(match[1]), column: Number(match[2]), inScript: true }
+/** What the code threw, as the run's error; `file` is the run's script, for the position. */
+function describeThrown(error: unknown, file: string): HarnessError {
+  return hostError(runtime.describeThrown(error, file))
 }
 
 function startRun(run: number, script: string, names: readonly string[]): void {
@@ -941,8 +506,11 @@ function startRun(run: number, script: string, names: readonly string[]): void {
   const state: RunState = {
     run,
     file: `airlock-run-${run}.js`,
-    outputBytes: 0,
-    truncated: false,
+    log: runtime.createLogWriter(
+      limitOf(setup?.maxOutputBytes),
+      (text) => send({ t: 'log', run, text }),
+      () => send({ t: 'truncated', run }),
+    ),
     finished: false,
     final: false,
   }
@@ -1058,11 +626,11 @@ process.on('uncaughtException', (error) => {
   if (error === realm.sentinel) return
   const state = activeRun()
   if (state !== undefined && !state.finished) {
-    const described = describeThrown(error, state)
+    const described = describeThrown(error, state.file)
     finish(state, { type: 'error', error: { ...described, message: `Uncaught ${described.message}` } })
     return
   }
-  diagnose(`uncaught exception outside a run: ${safeText(error as object, 'message', String(error))}`)
+  diagnose(`uncaught exception outside a run: ${describeThrown(error, '').message}`)
 })
 // A floating promise that rejects is the code's business, as in a browser: it must not end the session.
 process.on('unhandledRejection', () => {})

@@ -1,3 +1,4 @@
+import { types } from 'node:util'
 import type { Data } from '@airlock/core'
 
 /**
@@ -18,7 +19,7 @@ import type { Data } from '@airlock/core'
  * | `Set` | `{"$":"set","v":[entry, ...]}` |
  * | a plain object that has a `"$"` key | `{"$":"object","v":{...}}` |
  *
- * The harness in the sandbox implements the same format on its side.
+ * The harness in the sandbox runs the same encoder (`createWireEncoder`) and decodes on its side.
  */
 export type WireValue = null | boolean | number | string | WireValue[] | { [key: string]: WireValue }
 
@@ -30,50 +31,94 @@ export class WireFormatError extends Error {
   override readonly name = 'WireFormatError'
 }
 
-/** Encodes host `Data` (already checked with `toData`, so acyclic) as a wire value. */
-export function encodeData(value: Data): WireValue {
-  switch (typeof value) {
-    case 'undefined':
-      return { $: 'undefined' }
-    case 'boolean':
-    case 'string':
-      return value
-    case 'number':
-      if (Number.isFinite(value) && !Object.is(value, -0)) return value
-      return { $: 'number', v: Object.is(value, -0) ? '-0' : String(value) }
-    case 'bigint':
-      return { $: 'bigint', v: value.toString() }
-  }
-  if (value === null) return null
-  if (value instanceof Date) {
-    const time = value.getTime()
-    return { $: 'date', v: Number.isNaN(time) ? null : time }
-  }
-  if (value instanceof Uint8Array) {
-    return { $: 'bytes', v: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') }
-  }
-  if (value instanceof Map) {
-    return { $: 'map', v: Array.from(value, ([key, entry]) => [encodeData(key), encodeData(entry)]) }
-  }
-  if (value instanceof Set) return { $: 'set', v: Array.from(value, encodeData) }
-  if (Array.isArray(value)) {
-    const items: WireValue[] = []
-    for (let index = 0; index < value.length; index++) items.push(encodeData(value[index] as Data))
-    return items
-  }
-  const record = value as { readonly [key: string]: Data }
-  const encoded: { [key: string]: WireValue } = {}
-  for (const key of Object.keys(record)) {
-    // Define, not assign: a key named __proto__ must stay a key.
-    Object.defineProperty(encoded, key, {
-      value: encodeData(record[key]),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    })
-  }
-  return Object.hasOwn(record, '$') ? { $: 'object', v: encoded } : encoded
+/** The checks of Node's `util.types` that `createWireEncoder` uses. */
+export interface WireEncoderChecks {
+  readonly isDate: (value: unknown) => boolean
+  readonly isUint8Array: (value: unknown) => boolean
+  readonly isMap: (value: unknown) => boolean
+  readonly isSet: (value: unknown) => boolean
 }
+
+/**
+ * Makes the encoder of checked data (acyclic plain data, as `toData` or core's sandbox runtime
+ * copies it) into wire values. Its source runs in the harness too (see `loadHarnessSource`), on
+ * copies made in the sandbox's vm realm, so it refers to nothing outside itself, tells kinds apart
+ * with `checks` instead of `instanceof`, and reads values with the built-ins it captured when it
+ * was called: never through the value's (replaceable) prototypes.
+ */
+export function createWireEncoder(checks: WireEncoderChecks): (value: Data) => WireValue {
+  const { isDate, isUint8Array, isMap, isSet } = checks
+  const { getOwnPropertyDescriptor, getOwnPropertyNames, defineProperty, hasOwn, is } = Object
+  const { isArray } = Array
+  const { isFinite, isNaN } = Number
+  const typedArray = Object.getPrototypeOf(Uint8Array.prototype) as object
+  const bytesBuffer = getOwnPropertyDescriptor(typedArray, 'buffer')!.get!
+  const bytesOffset = getOwnPropertyDescriptor(typedArray, 'byteOffset')!.get!
+  const bytesLength = getOwnPropertyDescriptor(typedArray, 'byteLength')!.get!
+  const dateGetTime = Date.prototype.getTime
+  const mapEntries = Map.prototype.entries
+  const setValues = Set.prototype.values
+
+  const encode = (value: Data): WireValue => {
+    switch (typeof value) {
+      case 'undefined':
+        return { $: 'undefined' }
+      case 'boolean':
+      case 'string':
+        return value
+      case 'number':
+        if (isFinite(value) && !is(value, -0)) return value
+        return { $: 'number', v: is(value, -0) ? '-0' : String(value) }
+      case 'bigint':
+        return { $: 'bigint', v: String(value) }
+    }
+    if (value === null) return null
+    if (isDate(value)) {
+      const time = dateGetTime.call(value)
+      return { $: 'date', v: isNaN(time) ? null : time }
+    }
+    if (isUint8Array(value)) {
+      const bytes = Buffer.from(
+        bytesBuffer.call(value) as ArrayBuffer,
+        bytesOffset.call(value) as number,
+        bytesLength.call(value) as number,
+      )
+      return { $: 'bytes', v: bytes.toString('base64') }
+    }
+    if (isMap(value)) {
+      const entries: WireValue[] = []
+      for (const [key, entry] of mapEntries.call(value as Map<Data, Data>))
+        entries.push([encode(key), encode(entry)])
+      return { $: 'map', v: entries }
+    }
+    if (isSet(value)) {
+      const entries: WireValue[] = []
+      for (const entry of setValues.call(value as Set<Data>)) entries.push(encode(entry))
+      return { $: 'set', v: entries }
+    }
+    const own = (key: string) => getOwnPropertyDescriptor(value, key)?.value as Data
+    if (isArray(value)) {
+      const items: WireValue[] = []
+      for (let index = 0; index < value.length; index++) items.push(encode(own(String(index))))
+      return items
+    }
+    const encoded: { [key: string]: WireValue } = {}
+    for (const key of getOwnPropertyNames(value)) {
+      // Define, not assign: a key named __proto__ must stay a key.
+      defineProperty(encoded, key, {
+        value: encode(own(key)),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      })
+    }
+    return hasOwn(encoded, '$') ? { $: 'object', v: encoded } : encoded
+  }
+  return encode
+}
+
+/** Encodes host `Data` (already checked with `toData`, so acyclic) as a wire value. */
+export const encodeData: (value: Data) => WireValue = createWireEncoder(types)
 
 /**
  * Decodes a wire value (already parsed from JSON) into host `Data`. The input comes from the

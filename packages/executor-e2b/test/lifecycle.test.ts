@@ -1,6 +1,6 @@
 import { type RunOutcome, defineTool } from '@airlock/core'
 import { E2B } from '@e2b/code-interpreter'
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest'
 import {
   E2BSandboxNotFoundError,
   type E2BSession,
@@ -126,8 +126,9 @@ describe('reconnecting', () => {
     )
     expect(second.reattached).toBe(false)
     expect(value(await second.run('[typeof kept, initial]'))).toEqual(['undefined', 'x'])
-    // The harness started with other limits was killed, not left running beside the new one.
-    expect(old?.exited).toBe(true)
+    // The harness started with other limits was killed, not left running beside the new one
+    // (a kill is a signal: the process exits a moment after envd answers).
+    await vi.waitFor(() => expect(old?.exited).toBe(true), { timeout: 2000 })
     expect(
       [...processes.values()].some((process) => !process.exited && process.args.join(' ').includes('=96 ')),
     ).toBe(true)

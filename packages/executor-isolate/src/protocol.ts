@@ -2,7 +2,7 @@
 // host runs in the same process (`isolation: 'in-process'`) or in a child process, where these
 // messages travel over IPC with `serialization: 'advanced'` (structured clone), so they may only
 // hold data: no functions, no class instances, no Error objects.
-import type { RunError } from '@airlock/core'
+import type { RunError, SandboxRunResult } from '@airlock/core'
 
 /** What the sandbox needs to build a session's globals. */
 export interface SandboxSetup {
@@ -59,17 +59,9 @@ export type HostMessage =
   | { readonly type: 'stop'; readonly key: number; readonly runId: number }
   | { readonly type: 'close'; readonly key: number }
 
-/** An error as the sandbox saw it; `line`/`column` are positions in the run's script when `inScript`. */
-export interface ThrownError extends RunError {
-  readonly inScript?: boolean
-}
-
+/** What the sandbox reports of a run (core's `SandboxRunResult`), or how the sandbox host ended it. */
 export type RunResult =
-  | { readonly type: 'value'; readonly value: unknown }
-  | { readonly type: 'final'; readonly answer: unknown }
-  | { readonly type: 'error'; readonly error: ThrownError }
-  /** The run's value or final answer is larger than `maxValueBytes`. */
-  | { readonly type: 'oversized'; readonly what: 'value' | 'answer' }
+  | SandboxRunResult
   /** The deadline passed (`timeoutMs`) or the host stopped the run. */
   | { readonly type: 'stopped'; readonly reason: 'timeout' | 'stop' }
   /** The isolate went over its memory limit. */
@@ -81,6 +73,8 @@ export type SandboxMessage =
   | { readonly type: 'opened'; readonly key: number }
   | { readonly type: 'open-failed'; readonly key: number; readonly message: string }
   | { readonly type: 'log'; readonly key: number; readonly runId: number; readonly line: string }
+  /** The run's output past `maxOutputBytes` was dropped from here on. */
+  | { readonly type: 'truncated'; readonly key: number; readonly runId: number }
   | {
       readonly type: 'tool'
       readonly key: number

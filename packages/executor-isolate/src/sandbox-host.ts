@@ -121,10 +121,11 @@ export class SandboxHost {
         handles: undefined as unknown as Handles,
         run: undefined,
       }
-      const log = (runId: number, line: string) => {
+      // `line` is null when the run's output crossed maxOutputBytes and the rest is dropped.
+      const log = (runId: number, line: string | null) => {
         const run = session.run
         if (run === undefined || run.runId !== runId || run.settled) return
-        this.#send({ type: 'log', key, runId, line })
+        this.#send(line === null ? { type: 'truncated', key, runId } : { type: 'log', key, runId, line })
       }
       const callTool = (runId: number, name: string, args: unknown) =>
         new Promise<ToolReply>((resolve) => {

@@ -1,10 +1,12 @@
 // The worker side of the test executor: one node:vm realm per worker, driven by the host over
 // postMessage. Node runs this file directly (type stripping), so it imports only node builtins and
-// types, and uses erasable TypeScript only.
+// types, and uses erasable TypeScript only; core's sandbox runtime comes from the host as source
+// text and runs inside the realm, as it does in every other executor's sandbox.
 import { types } from 'node:util'
 import vm from 'node:vm'
 import { parentPort, workerData } from 'node:worker_threads'
 import type { RunError } from '../../src/executor.js'
+import type { SandboxRunResult, SandboxRuntime, SandboxRuntimeHooks } from '../../src/sandbox-runtime.js'
 
 export interface WorkerSetup {
   readonly toolNames: readonly string[]
@@ -12,7 +14,10 @@ export interface WorkerSetup {
   /** Host data (already checked with `toData`), structured-cloned. */
   readonly variables: Readonly<Record<string, unknown>>
   readonly maxOutputBytes: number
+  readonly maxValueBytes: number
   readonly importFunction: string
+  /** `sandboxRuntimeSource()`. */
+  readonly runtimeSource: string
 }
 
 export type HostMessage =
@@ -37,19 +42,11 @@ export type HostMessage =
       readonly error: RunError
     }
 
-/** An error as the worker saw it; `line`/`column` are positions in the script, not the code. */
-export interface ThrownError extends RunError {
-  readonly inScript?: boolean
-}
-
-export type RunResult =
-  | { readonly type: 'value'; readonly value: unknown }
-  | { readonly type: 'final'; readonly answer: unknown }
-  | { readonly type: 'error'; readonly error: ThrownError }
-
 export type WorkerMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'log'; readonly runId: number; readonly line: string }
+  /** Output past `maxOutputBytes` was dropped from here on. */
+  | { readonly type: 'truncated'; readonly runId: number }
   | {
       readonly type: 'tool'
       readonly runId: number
@@ -57,10 +54,8 @@ export type WorkerMessage =
       readonly name: string
       readonly args: unknown
     }
-  | { readonly type: 'done'; readonly runId: number; readonly result: RunResult }
+  | { readonly type: 'done'; readonly runId: number; readonly result: SandboxRunResult }
 
-/** Objects nested this deep below a console argument print as `[Object]` / `[Array]`. */
-const MAX_LOG_DEPTH = 6
 /** Built-in modules this executor can load when allowlisted; their exports are made in the sandbox realm. */
 const FIXTURE_MODULES: Readonly<Record<string, string>> = {
   'airlock-test-fixture':
@@ -78,9 +73,6 @@ const context = vm.createContext(vm.constants.DONT_CONTEXTIFY, {
 
 // The sandbox realm's intrinsics, captured before any sandbox code can replace them.
 interface Intrinsics {
-  readonly ObjectPrototype: object
-  readonly Error: ErrorConstructor
-  readonly errors: Readonly<Record<string, ErrorConstructor>>
   readonly makeObject: () => Record<string, unknown>
   readonly makeArray: () => unknown[]
   readonly makeDate: (time: number) => Date
@@ -97,9 +89,6 @@ const sandbox = vm.runInContext(
     const mapSet = Map.prototype.set
     const setAdd = Set.prototype.add
     return {
-      ObjectPrototype: Object.prototype,
-      Error,
-      errors: { Error, TypeError, RangeError, SyntaxError, ReferenceError },
       makeObject: () => ({}),
       makeArray: () => [],
       makeDate: (time) => new Date(time),
@@ -113,16 +102,20 @@ const sandbox = vm.runInContext(
   })()`,
   context,
 ) as Intrinsics
+// The console format and the data boundary, made in the sandbox realm from its own intrinsics;
+// Node's checks tell proxies apart (and the rest faster than brand checks).
+const runtime = (
+  vm.runInContext(setup.runtimeSource, context) as (hooks: SandboxRuntimeHooks) => SandboxRuntime
+)(types)
 
 // ---- per-run state ---------------------------------------------------------------------------
 
 interface RunState {
   readonly runId: number
   readonly scriptFile: string
-  outputBytes: number
-  truncated: boolean
+  readonly print: (args: readonly unknown[]) => void
   finished: boolean
-  final: { readonly answer: unknown } | undefined
+  final: Extract<SandboxRunResult, { type: 'final' } | { type: 'oversized' }> | undefined
 }
 let current: RunState | undefined
 let nextCallId = 1
@@ -130,146 +123,8 @@ const pendingCalls = new Map<
   number,
   { resolve: (value: unknown) => void; reject: (error: unknown) => void }
 >()
-/** Errors this worker made for the sandbox, with the run error they stand for if left uncaught. */
-const knownErrors = new WeakMap<object, RunError>()
 /** Thrown by `finalAnswer`, and by console, tools and `finalAnswer` once the run has its answer. */
 const finalSentinel = vm.runInContext('Object.freeze(Object.create(null))', context) as object
-
-// ---- the data boundary -----------------------------------------------------------------------
-
-class Refusal extends Error {}
-
-const { getPrototypeOf, getOwnPropertyDescriptor, getOwnPropertyNames, getOwnPropertySymbols } = Object
-const identifier = /^[A-Za-z_$][\w$]*$/
-const childPath = (path: string, key: string | number) =>
-  typeof key === 'number'
-    ? `${path}[${key}]`
-    : identifier.test(key)
-      ? `${path}.${key}`
-      : `${path}[${JSON.stringify(key)}]`
-
-/**
- * Copies a sandbox value into plain worker-realm data the host can receive, refusing whatever is
- * not data. Reads through descriptors only, so no getter, proxy trap or `then` runs.
- */
-function toHostData(value: unknown, path: string, ancestors = new Set<object>()): unknown {
-  switch (typeof value) {
-    case 'undefined':
-    case 'boolean':
-    case 'number':
-    case 'string':
-    case 'bigint':
-      return value
-    case 'symbol':
-      throw new Refusal(`${path}: symbols cannot cross the boundary; use a string`)
-    case 'function':
-      throw new Refusal(`${path}: functions cannot cross the boundary; pass data instead`)
-  }
-  if (value === null) return null
-  const object = value as object
-  if (types.isProxy(object))
-    throw new Refusal(`${path}: proxies cannot cross the boundary; pass a plain copy`)
-  if (ancestors.has(object)) throw new Refusal(`${path}: the value contains a cycle; pass a tree`)
-  if (types.isDate(object)) return new Date(Date.prototype.getTime.call(object))
-  if (types.isUint8Array(object)) return new Uint8Array(object as Uint8Array)
-  if (types.isNativeError(object)) {
-    return {
-      name: String(readThroughChain(object, 'name', path)),
-      message: String(readThroughChain(object, 'message', path)),
-    }
-  }
-  if (types.isPromise(object))
-    throw new Refusal(`${path}: promises cannot cross the boundary; await the value first`)
-  ancestors.add(object)
-  try {
-    if (types.isMap(object)) {
-      const copy = new Map<unknown, unknown>()
-      let index = 0
-      for (const [key, entry] of Map.prototype.entries.call(object) as IterableIterator<[unknown, unknown]>) {
-        copy.set(
-          toHostData(key, `${path}.<key ${index}>`, ancestors),
-          toHostData(entry, `${path}.<value ${index}>`, ancestors),
-        )
-        index++
-      }
-      return copy
-    }
-    if (types.isSet(object)) {
-      const copy = new Set<unknown>()
-      let index = 0
-      for (const entry of Set.prototype.values.call(object) as IterableIterator<unknown>) {
-        copy.add(toHostData(entry, `${path}.<entry ${index++}>`, ancestors))
-      }
-      return copy
-    }
-    if (Array.isArray(object)) {
-      const length = getOwnPropertyDescriptor(object, 'length')!.value as number
-      const copy: unknown[] = []
-      for (let index = 0; index < length; index++) {
-        copy.push(
-          toHostData(
-            readOwn(object, String(index), childPath(path, index)),
-            childPath(path, index),
-            ancestors,
-          ),
-        )
-      }
-      return copy
-    }
-    const prototype = getPrototypeOf(object)
-    if (prototype !== null && prototype !== sandbox.ObjectPrototype && prototype !== Object.prototype) {
-      throw new Refusal(
-        `${path}: a class instance cannot cross the boundary; convert it to a plain object, array or string`,
-      )
-    }
-    if (getOwnPropertySymbols(object).length > 0) {
-      throw new Refusal(`${path}: symbol-keyed properties cannot cross the boundary`)
-    }
-    const copy: Record<string, unknown> = {}
-    for (const key of getOwnPropertyNames(object)) {
-      const descriptor = getOwnPropertyDescriptor(object, key)!
-      const keyPath = childPath(path, key)
-      if (!('value' in descriptor)) {
-        throw new Refusal(`${keyPath}: getters and setters cannot cross the boundary; pass the value itself`)
-      }
-      if (!descriptor.enumerable) continue
-      if (key === 'then' && typeof descriptor.value === 'function') {
-        throw new Refusal(`${keyPath}: thenables cannot cross the boundary; await the value first`)
-      }
-      Object.defineProperty(copy, key, {
-        value: toHostData(descriptor.value, keyPath, ancestors),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      })
-    }
-    return copy
-  } finally {
-    ancestors.delete(object)
-  }
-}
-
-function readOwn(object: object, key: string, path: string): unknown {
-  const descriptor = getOwnPropertyDescriptor(object, key)
-  if (descriptor === undefined) return undefined
-  if (!('value' in descriptor)) {
-    throw new Refusal(`${path}: getters and setters cannot cross the boundary; pass the value itself`)
-  }
-  return descriptor.value
-}
-
-function readThroughChain(object: object, key: string, path: string): unknown {
-  for (let target: object | null = object; target !== null; target = getPrototypeOf(target)) {
-    if (types.isProxy(target)) throw new Refusal(`${path}: proxies cannot cross the boundary`)
-    const descriptor = getOwnPropertyDescriptor(target, key)
-    if (descriptor === undefined) continue
-    if (!('value' in descriptor)) {
-      throw new Refusal(`${path}: getters and setters cannot cross the boundary; pass the value itself`)
-    }
-    return descriptor.value
-  }
-  return undefined
-}
 
 /** Rebuilds host data (structured-cloned into this realm) from the sandbox realm's constructors. */
 function toSandboxData(value: unknown): unknown {
@@ -303,180 +158,18 @@ function toSandboxData(value: unknown): unknown {
   return copy
 }
 
-/** An Error of the sandbox realm, so sandbox code sees an ordinary `Error`, never a host object. */
-function sandboxError(name: string, message: string, runError?: RunError): Error {
-  const constructor = sandbox.errors[name] ?? sandbox.Error
-  const error = new constructor(message)
-  if (error.name !== name) {
-    Object.defineProperty(error, 'name', {
-      value: name,
-      writable: true,
-      configurable: true,
-      enumerable: false,
-    })
-  }
-  if (runError !== undefined) knownErrors.set(error, runError)
-  return error
-}
-
-// ---- console ---------------------------------------------------------------------------------
-
-function formatArguments(args: readonly unknown[]): string {
-  return args.map((arg) => (typeof arg === 'string' ? arg : inspect(arg, 0, new Set(), true))).join(' ')
-}
-
-/** The console format the executor contract pins (see `describeExecutorContract`). */
-function inspect(value: unknown, depth: number, ancestors: Set<object>, topLevel = false): string {
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value)
-    case 'number':
-      return Object.is(value, -0) ? '-0' : String(value)
-    case 'bigint':
-      return `${value}n`
-    case 'symbol':
-      return value.toString()
-    case 'undefined':
-    case 'boolean':
-      return String(value)
-    case 'function': {
-      const name = getOwnPropertyDescriptor(value, 'name')?.value
-      const label = typeof name === 'string' && name !== '' ? name : '(anonymous)'
-      const isClass = Function.prototype.toString.call(value).startsWith('class')
-      return isClass ? `[class ${label}]` : `[Function${label === '(anonymous)' ? ' ' : ': '}${label}]`
-    }
-  }
-  if (value === null) return 'null'
-  const object = value as object
-  if (types.isProxy(object)) return '[Proxy]'
-  if (ancestors.has(object)) return '[Circular]'
-  if (types.isNativeError(object)) {
-    const name = String(safeRead(object, 'name') ?? 'Error')
-    const message = String(safeRead(object, 'message') ?? '')
-    const text = message === '' ? name : `${name}: ${message}`
-    return topLevel ? text : `[${text}]`
-  }
-  if (types.isDate(object)) {
-    const time = Date.prototype.getTime.call(object)
-    return Number.isNaN(time) ? 'Invalid Date' : new Date(time).toISOString()
-  }
-  if (types.isRegExp(object)) return RegExp.prototype.toString.call(object)
-  if (depth >= MAX_LOG_DEPTH) return Array.isArray(object) ? '[Array]' : '[Object]'
-  ancestors.add(object)
-  try {
-    const child = (entry: unknown) => inspect(entry, depth + 1, ancestors)
-    if (types.isMap(object)) {
-      const entries = Array.from(
-        Map.prototype.entries.call(object) as IterableIterator<[unknown, unknown]>,
-        ([key, entry]) => `${child(key)} => ${child(entry)}`,
-      )
-      return entries.length === 0 ? `Map(0) {}` : `Map(${entries.length}) { ${entries.join(', ')} }`
-    }
-    if (types.isSet(object)) {
-      const entries = Array.from(Set.prototype.values.call(object) as IterableIterator<unknown>, child)
-      return entries.length === 0 ? `Set(0) {}` : `Set(${entries.length}) { ${entries.join(', ')} }`
-    }
-    if (types.isTypedArray(object)) {
-      const name = Object.prototype.toString.call(object).slice(8, -1)
-      const items = Array.from(object as unknown as ArrayLike<number | bigint>, (item) =>
-        inspect(item, depth + 1, ancestors),
-      )
-      return `${name}(${items.length}) [${items.join(', ')}]`
-    }
-    if (Array.isArray(object)) {
-      const items: string[] = []
-      for (let index = 0; index < object.length; index++)
-        items.push(describeProperty(object, String(index), child))
-      return `[${items.join(', ')}]`
-    }
-    const entries = Object.keys(object).map(
-      (key) => `${identifier.test(key) ? key : JSON.stringify(key)}: ${describeProperty(object, key, child)}`,
-    )
-    const body = entries.length === 0 ? '{}' : `{ ${entries.join(', ')} }`
-    const prefix = classPrefix(object)
-    return prefix === '' ? body : `${prefix} ${body}`
-  } finally {
-    ancestors.delete(object)
-  }
-}
-
-function describeProperty(object: object, key: string, child: (value: unknown) => string): string {
-  const descriptor = getOwnPropertyDescriptor(object, key)
-  if (descriptor === undefined) return 'undefined'
-  if ('value' in descriptor) return child(descriptor.value)
-  if (descriptor.get && descriptor.set) return '[Getter/Setter]'
-  return descriptor.get ? '[Getter]' : '[Setter]'
-}
-
-function classPrefix(object: object): string {
-  const prototype = getPrototypeOf(object)
-  if (prototype === null || prototype === sandbox.ObjectPrototype || prototype === Object.prototype) return ''
-  const constructor = getOwnPropertyDescriptor(prototype, 'constructor')?.value
-  if (typeof constructor !== 'function') return ''
-  const name = getOwnPropertyDescriptor(constructor, 'name')?.value
-  return typeof name === 'string' ? name : ''
-}
-
-function safeRead(object: object, key: string): unknown {
-  try {
-    return readThroughChain(object, key, key)
-  } catch {
-    return undefined
-  }
-}
+// ---- sandbox globals -------------------------------------------------------------------------
 
 function print(args: readonly unknown[]): void {
   const run = current
-  if (run === undefined || run.finished || run.final !== undefined || run.truncated) return
-  const line = formatArguments(args)
-  const limit = setup.maxOutputBytes
-  const bytes = Buffer.byteLength(line) + 1
-  if (run.outputBytes + bytes <= limit) {
-    run.outputBytes += bytes
-    send({ type: 'log', runId: run.runId, line })
-    return
-  }
-  run.truncated = true
-  const cut = cutToBytes(line, limit - run.outputBytes - 1)
-  if (cut !== '') send({ type: 'log', runId: run.runId, line: cut })
-  send({
-    type: 'log',
-    runId: run.runId,
-    line: `[output truncated: the code printed more than maxOutputBytes (${limit} bytes); print less, e.g. a summary or a slice]`,
-  })
+  if (run === undefined || run.finished || run.final !== undefined) return
+  run.print(args)
 }
-
-/** The longest prefix of `text` that fits in `budget` UTF-8 bytes, never splitting a character. */
-function cutToBytes(text: string, budget: number): string {
-  let used = 0
-  let end = 0
-  for (const character of text) {
-    const size = Buffer.byteLength(character)
-    if (used + size > budget) break
-    used += size
-    end += character.length
-  }
-  return text.slice(0, end)
-}
-
-// ---- sandbox globals -------------------------------------------------------------------------
 
 function callTool(name: string, args: unknown): Promise<unknown> {
   const run = current
   if (run === undefined || run.finished || run.final !== undefined) throw finalSentinel
-  let copied: unknown
-  try {
-    copied = toHostData(args, 'args')
-  } catch (error) {
-    if (!(error instanceof Refusal)) throw error
-    const message = `Tool ${name} was called with arguments that cannot be passed to it: ${error.message}.`
-    throw sandboxError('DataBoundaryError', message, {
-      kind: 'tool',
-      name: 'DataBoundaryError',
-      tool: name,
-      message,
-    })
-  }
+  const copied = runtime.copyToolArgs(name, args, setup.maxValueBytes)
   const callId = nextCallId++
   send({ type: 'tool', runId: run.runId, callId, name, args: copied })
   return new Promise((resolve, reject) => pendingCalls.set(callId, { resolve, reject }))
@@ -485,17 +178,7 @@ function callTool(name: string, args: unknown): Promise<unknown> {
 function finalAnswer(value: unknown): never {
   const run = current
   if (run === undefined || run.finished || run.final !== undefined) throw finalSentinel
-  let answer: unknown
-  try {
-    answer = toHostData(value, 'answer')
-  } catch (error) {
-    if (!(error instanceof Refusal)) throw error
-    throw sandboxError(
-      'DataBoundaryError',
-      `finalAnswer was given a value that cannot be passed on: ${error.message}.`,
-    )
-  }
-  run.final = { answer }
+  run.final = runtime.copyFinalAnswer(value, setup.maxValueBytes)
   throw finalSentinel
 }
 
@@ -508,11 +191,11 @@ function loadModule(specifier: unknown, via: 'import' | 'require'): unknown {
         ? 'No modules are allowed in this session (the allowlist is empty).'
         : `Allowed modules: ${allowedModules.join(', ')}.`
     const message = `Module "${name}" is not on the allowlist, so ${via} cannot load it. ${allowlist}`
-    throw sandboxError('ForbiddenError', message, { kind: 'forbidden', name: 'ForbiddenError', message })
+    throw runtime.makeError('ForbiddenError', message, { kind: 'forbidden', name: 'ForbiddenError', message })
   }
   const source = FIXTURE_MODULES[name]
   if (source === undefined) {
-    throw sandboxError(
+    throw runtime.makeError(
       'Error',
       `Module "${name}" is allowlisted, but the test executor only provides: ${Object.keys(FIXTURE_MODULES).join(', ')}.`,
     )
@@ -553,12 +236,19 @@ for (const [name, value] of Object.entries(setup.variables)) {
 
 // ---- runs ------------------------------------------------------------------------------------
 
-async function run(runId: number, script: string, declaredNames: readonly string[]): Promise<RunResult> {
+async function run(
+  runId: number,
+  script: string,
+  declaredNames: readonly string[],
+): Promise<SandboxRunResult> {
   const state: RunState = {
     runId,
     scriptFile: `airlock-run-${runId}.js`,
-    outputBytes: 0,
-    truncated: false,
+    print: runtime.createLogWriter(
+      setup.maxOutputBytes,
+      (line) => send({ type: 'log', runId, line }),
+      () => send({ type: 'truncated', runId }),
+    ),
     finished: false,
     final: undefined,
   }
@@ -569,62 +259,16 @@ async function run(runId: number, script: string, declaredNames: readonly string
     action = vm.runInContext(script, context, { filename: state.scriptFile }) as () => Promise<unknown>
   } catch (error) {
     // Early errors acorn does not report (V8 is stricter in places) still are syntax errors.
-    return { type: 'error', error: { ...describeThrown(error, state), kind: 'syntax' } }
+    return { type: 'error', error: { ...runtime.describeThrown(error, state.scriptFile), kind: 'syntax' } }
   }
   try {
     const value = await action()
-    if (state.final !== undefined) return { type: 'final', answer: state.final.answer }
-    try {
-      return { type: 'value', value: toHostData(value, 'value') }
-    } catch (error) {
-      if (!(error instanceof Refusal)) throw error
-      return {
-        type: 'error',
-        error: {
-          kind: 'runtime',
-          name: 'DataBoundaryError',
-          message: `The last value of the code cannot be returned: ${error.message}.`,
-        },
-      }
-    }
+    return state.final ?? runtime.valueResult(value, setup.maxValueBytes)
   } catch (error) {
-    if (state.final !== undefined) return { type: 'final', answer: state.final.answer }
-    return { type: 'error', error: describeThrown(error, state) }
+    return state.final ?? { type: 'error', error: runtime.describeThrown(error, state.scriptFile) }
   } finally {
     state.finished = true
   }
-}
-
-function describeThrown(error: unknown, state: RunState): ThrownError {
-  const known = typeof error === 'object' && error !== null ? knownErrors.get(error) : undefined
-  const position = types.isNativeError(error) ? scriptPosition(error, state.scriptFile) : undefined
-  if (known !== undefined) return { ...known, ...position }
-  if (types.isNativeError(error)) {
-    return {
-      kind: 'runtime',
-      name: String(safeRead(error, 'name') ?? 'Error'),
-      message: String(safeRead(error, 'message') ?? ''),
-      ...position,
-    }
-  }
-  return { kind: 'runtime', name: 'Error', message: formatArguments([error]) }
-}
-
-/** The first frame of the stack that lies in this run's script, as 1-based line and column. */
-function scriptPosition(
-  error: Error,
-  scriptFile: string,
-): { line: number; column: number; inScript: true } | undefined {
-  let stack: unknown
-  try {
-    stack = error.stack
-  } catch {
-    return undefined
-  }
-  if (typeof stack !== 'string') return undefined
-  const match = new RegExp(`${scriptFile.replace(/[.]/g, '\\.')}:(\\d+):(\\d+)`).exec(stack)
-  if (match === null) return undefined
-  return { line: Number(match[1]), column: Number(match[2]), inScript: true }
 }
 
 port.on('message', (message: HostMessage) => {
@@ -652,7 +296,7 @@ port.on('message', (message: HostMessage) => {
       pendingCalls.delete(message.callId)
       if (pending === undefined || current?.runId !== message.runId || current.finished) break
       if (message.ok) pending.resolve(toSandboxData(message.value))
-      else pending.reject(sandboxError(message.error.name, message.error.message, message.error))
+      else pending.reject(runtime.makeError(message.error.name, message.error.message, message.error))
       break
     }
   }
