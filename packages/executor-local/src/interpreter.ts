@@ -1,0 +1,217 @@
+import { type Options, parse } from 'acorn'
+import { type CompiledProgram, UnsupportedError, compileProgram } from './compiler/compiler.js'
+import { Engine, type Location, type Source } from './compiler/engine.js'
+import type { Value } from './realm.js'
+
+/** acorn options for code actions: latest syntax, top-level await, imports allowed at top level. */
+const parseOptions: Options = {
+  ecmaVersion: 'latest',
+  sourceType: 'script',
+  allowAwaitOutsideFunction: true,
+  allowImportExportEverywhere: true,
+  allowReturnOutsideFunction: false,
+  allowHashBang: true,
+  locations: false,
+}
+
+/** A syntax error or a refused construct, with its offset in the source. */
+export class CompileError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+    readonly refused: boolean,
+  ) {
+    super(message)
+    this.name = refused ? 'UnsupportedError' : 'SyntaxError'
+  }
+}
+
+export interface EvaluateOptions {
+  /** `repl` for code actions; `script` for conformance tests (global code semantics). */
+  readonly mode?: 'repl' | 'script'
+  readonly strict?: boolean
+  /** Top-level await allowed (code actions); scripts without it are parsed as plain scripts. */
+  readonly topLevelAwait?: boolean
+}
+
+/**
+ * The interpreter: one sandbox realm, programs compiled against it. Used by the executor's
+ * sessions and by the test262 adapter.
+ *
+ * @example
+ * const interpreter = new Interpreter()
+ * interpreter.compile('[1, 2].map((x) => x * 2)').run() // a sandbox array [2, 4]
+ */
+export class Interpreter {
+  readonly engine = new Engine()
+
+  constructor() {
+    this.#installCodeEvaluation()
+  }
+
+  /**
+   * Replaces the realm's `eval` and `Function` (whose code generation is disabled anyway) by
+   * versions that compile the code with this interpreter: dynamic code gets exactly the same
+   * guarantees as the code action itself. Direct eval (access to local variables) is refused.
+   */
+  #installCodeEvaluation(): void {
+    const engine = this.engine
+    const { factories, global } = engine.realm
+    const syntaxError = (error: unknown): unknown => {
+      if (error instanceof CompileError) {
+        return engine.error(error.refused ? 'SyntaxError' : 'SyntaxError', error.message)
+      }
+      return error
+    }
+    const evaluate = factories.method((_self: Value, args: Value[]) => {
+      const code = args[0]
+      if (typeof code !== 'string') return code
+      let compiled
+      try {
+        compiled = this.compile(code, { mode: 'script', topLevelAwait: false })
+      } catch (error) {
+        throw syntaxError(error)
+      }
+      try {
+        return compiled.run()
+      } catch (error) {
+        throw engine.toSandbox(error)
+      }
+    })
+    engine.directEval = (code, strict) => {
+      let compiled
+      try {
+        compiled = this.compile(code, { mode: 'script', topLevelAwait: false, strict })
+      } catch (error) {
+        throw syntaxError(error)
+      }
+      return compiled.run()
+    }
+    engine.setName(evaluate, 'eval')
+    Object.defineProperty(evaluate, 'length', { value: 1, configurable: true })
+    // Function, and the realm's hidden AsyncFunction, GeneratorFunction, AsyncGeneratorFunction.
+    const makeConstructor = (keyword: string, name: string, prototype: Value): Value => {
+      const constructor = factories.plain((_self: Value, args: Value[]) => {
+        const list = Array.from(args, (arg) => String(arg))
+        const body = list.length > 0 ? list.pop()! : ''
+        const source = `(${keyword} anonymous(${list.join(',')}\n) {\n${body}\n})`
+        let compiled
+        try {
+          // Parameters and body must each be valid on their own (no `) { ... } (` injection).
+          parse(`(${keyword} (${list.join(',')}\n) {})`, {
+            ...parseOptions,
+            allowAwaitOutsideFunction: false,
+          })
+          parse(`(${keyword} () {\n${body}\n})`, { ...parseOptions, allowAwaitOutsideFunction: false })
+          compiled = this.compile(source, { mode: 'script', topLevelAwait: false })
+        } catch (error) {
+          if (error instanceof SyntaxError) throw engine.error('SyntaxError', error.message)
+          throw syntaxError(error)
+        }
+        try {
+          return compiled.run()
+        } catch (error) {
+          throw engine.toSandbox(error)
+        }
+      })
+      engine.setName(constructor, name)
+      Object.defineProperty(constructor, 'length', { value: 1, configurable: true })
+      Object.defineProperty(constructor, 'prototype', { value: prototype, writable: false })
+      Object.defineProperty(prototype, 'constructor', {
+        value: constructor,
+        writable: false,
+        configurable: true,
+        enumerable: false,
+      })
+      return constructor
+    }
+    const { intrinsics } = engine
+    const functionConstructor = makeConstructor('function', 'Function', intrinsics.FunctionPrototype)
+    Object.defineProperty(intrinsics.FunctionPrototype, 'constructor', { writable: true })
+    for (const [keyword, name, prototype] of [
+      ['async function', 'AsyncFunction', intrinsics.AsyncFunctionPrototype],
+      ['function*', 'GeneratorFunction', intrinsics.GeneratorFunctionPrototype],
+      ['async function*', 'AsyncGeneratorFunction', intrinsics.AsyncGeneratorFunctionPrototype],
+    ] as const) {
+      Object.setPrototypeOf(makeConstructor(keyword, name, prototype), functionConstructor)
+    }
+    Object.defineProperty(global, 'eval', {
+      value: evaluate,
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    })
+    Object.defineProperty(global, 'Function', {
+      value: functionConstructor,
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    })
+    ;(engine.intrinsics as Record<string, Value>).evalFunction = evaluate
+  }
+
+  /** Parses and compiles `text`; throws CompileError for syntax errors and refused constructs. */
+  compile(text: string, options: EvaluateOptions = {}): CompiledProgram & { source: Source } {
+    const source: Source = { text }
+    let program: Value
+    try {
+      program = parse(text, { ...parseOptions, allowAwaitOutsideFunction: options.topLevelAwait !== false })
+    } catch (error) {
+      if (error instanceof SyntaxError && typeof (error as Value).pos === 'number') {
+        throw new CompileError(error.message.replace(/\s*\(\d+:\d+\)$/, ''), (error as Value).pos, false)
+      }
+      if (error instanceof RangeError) {
+        throw new CompileError(
+          'The code is nested too deeply to parse; split it into smaller parts.',
+          0,
+          false,
+        )
+      }
+      throw error
+    }
+    try {
+      const compiled = compileProgram(this.engine, program, source, {
+        mode: options.mode ?? 'repl',
+        ...(options.strict === undefined ? {} : { strict: options.strict }),
+      })
+      return { ...compiled, source }
+    } catch (error) {
+      if (error instanceof UnsupportedError) throw new CompileError(error.message, error.offset, true)
+      if (error instanceof RangeError) {
+        throw new CompileError(
+          'The code is nested too deeply to compile; split it into smaller parts.',
+          0,
+          false,
+        )
+      }
+      throw error
+    }
+  }
+
+  /** Where a thrown sandbox value was raised, if known. */
+  positionOf(thrown: Value): Location | undefined {
+    if ((typeof thrown === 'object' && thrown !== null) || typeof thrown === 'function') {
+      return this.engine.positions.get(thrown)
+    }
+    return this.engine.lastPrimitiveThrow
+  }
+}
+
+/** 1-based line and column of `offset` in `source`. */
+export function lineColumn(source: Source, offset: number): { line: number; column: number } {
+  const starts = (source.lineStarts ??= computeLineStarts(source.text))
+  let low = 0
+  let high = starts.length - 1
+  while (low < high) {
+    const middle = (low + high + 1) >> 1
+    if (starts[middle]! <= offset) low = middle
+    else high = middle - 1
+  }
+  return { line: low + 1, column: offset - starts[low]! + 1 }
+}
+
+function computeLineStarts(text: string): number[] {
+  const starts = [0]
+  for (const match of text.matchAll(/\r\n?|[\n\u2028\u2029]/g)) starts.push(match.index + match[0].length)
+  return starts
+}
