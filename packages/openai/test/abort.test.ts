@@ -1,26 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createOpenAIModel, type OpenAIModelSettings } from '../src/index.js'
-import {
-  apiError,
-  chunk,
-  completion,
-  hang,
-  json,
-  type OpenAITestServer,
-  sse,
-  startOpenAIServer,
-} from './openai-server.js'
+import { describe, expect, it } from 'vitest'
+import { apiError, chunk, completion, hang, json, sse, useOpenAIServer } from './openai-server.js'
 
-let server: OpenAITestServer
-beforeAll(async () => {
-  server = await startOpenAIServer()
-})
-afterAll(() => server.close())
-beforeEach(() => server.reset())
-
-function model(settings: Partial<OpenAIModelSettings> = {}) {
-  return createOpenAIModel({ model: 'test-model', baseURL: server.baseURL, apiKey: 'sk-test', ...settings })
-}
+const server = useOpenAIServer()
+const { model } = server
 
 const messages = [{ role: 'user', content: 'hi' }] as const
 

@@ -1,14 +1,8 @@
 import { CODE_STOP_SEQUENCES, CodeAgent, type Executor } from '@airlock/core'
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest'
-import { createOpenAIModel } from '../src/index.js'
-import { type OpenAITestServer, replyChunks, sse, startOpenAIServer } from './openai-server.js'
+import { expect, it } from 'vitest'
+import { replyChunks, sse, useOpenAIServer } from './openai-server.js'
 
-let server: OpenAITestServer
-beforeAll(async () => {
-  server = await startOpenAIServer()
-})
-afterAll(() => server.close())
-beforeEach(() => server.reset())
+const server = useOpenAIServer()
 
 /**
  * A test double, not an executor: it runs nothing and answers every code action as if the code
@@ -50,7 +44,7 @@ it('drives a CodeAgent: streamed deltas, the code stop sequences, usage', async 
     ),
   )
   const received: string[] = []
-  const model = createOpenAIModel({ model: 'test-model', baseURL: server.baseURL, apiKey: 'sk-test' })
+  const model = server.model()
   const agent = new CodeAgent({ model, executor: answeringExecutor(received), maxSteps: 2 })
 
   const deltas: string[] = []

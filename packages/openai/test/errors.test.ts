@@ -2,7 +2,7 @@ import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { AirlockError } from '@airlock/core'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   ContextOverflowError,
   createOpenAIModel,
@@ -13,27 +13,10 @@ import {
   ModelRateLimitError,
   type OpenAIModelSettings,
 } from '../src/index.js'
-import {
-  apiError,
-  completion,
-  hang,
-  json,
-  type OpenAITestServer,
-  replyChunks,
-  sse,
-  startOpenAIServer,
-} from './openai-server.js'
+import { apiError, completion, hang, json, replyChunks, sse, useOpenAIServer } from './openai-server.js'
 
-let server: OpenAITestServer
-beforeAll(async () => {
-  server = await startOpenAIServer()
-})
-afterAll(() => server.close())
-beforeEach(() => server.reset())
-
-function model(settings: Partial<OpenAIModelSettings> = {}) {
-  return createOpenAIModel({ model: 'test-model', baseURL: server.baseURL, apiKey: 'sk-test', ...settings })
-}
+const server = useOpenAIServer()
+const { model } = server
 
 const messages = [{ role: 'user', content: 'hi' }] as const
 

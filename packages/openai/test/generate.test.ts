@@ -1,17 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createOpenAIModel, ModelResponseError, type OpenAIModelSettings } from '../src/index.js'
-import { apiError, completion, json, type OpenAITestServer, raw, startOpenAIServer } from './openai-server.js'
+import { describe, expect, it } from 'vitest'
+import { ModelResponseError } from '../src/index.js'
+import { apiError, completion, json, raw, useOpenAIServer } from './openai-server.js'
 
-let server: OpenAITestServer
-beforeAll(async () => {
-  server = await startOpenAIServer()
-})
-afterAll(() => server.close())
-beforeEach(() => server.reset())
-
-function model(settings: Partial<OpenAIModelSettings> = {}) {
-  return createOpenAIModel({ model: 'test-model', baseURL: server.baseURL, apiKey: 'sk-test', ...settings })
-}
+const server = useOpenAIServer()
+const { model } = server
 
 const messages = [
   { role: 'system', content: 'You write code.' },

@@ -6,6 +6,8 @@
 import { once } from 'node:events'
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, beforeEach } from 'vitest'
+import { createOpenAIModel, type OpenAIModel, type OpenAIModelSettings } from '../src/index.js'
 
 export interface RecordedRequest {
   readonly method: string
@@ -96,6 +98,43 @@ export async function startOpenAIServer(): Promise<OpenAITestServer> {
       server.close()
       await once(server, 'close')
     },
+  }
+}
+
+/** The test server of one test file, with a model that talks to it. */
+export interface OpenAITestContext extends OpenAITestServer {
+  /** A model on this server (`test-model`, key `sk-test`), with `settings` on top. */
+  model(settings?: Partial<OpenAIModelSettings>): OpenAIModel
+}
+
+/**
+ * Registers the test file's server: started before its tests, reset before each, closed after.
+ * The returned context is usable inside tests and hooks, once the server has started.
+ */
+export function useOpenAIServer(): OpenAITestContext {
+  let started: OpenAITestServer | undefined
+  beforeAll(async () => {
+    started = await startOpenAIServer()
+  })
+  afterAll(() => started?.close())
+  beforeEach(() => started?.reset())
+  const current = (): OpenAITestServer => {
+    if (started === undefined)
+      throw new Error('The test server starts in beforeAll: use it inside tests and hooks.')
+    return started
+  }
+  return {
+    get baseURL() {
+      return current().baseURL
+    },
+    get requests() {
+      return current().requests
+    },
+    script: (...responders) => current().script(...responders),
+    reset: () => current().reset(),
+    close: () => current().close(),
+    model: (settings = {}) =>
+      createOpenAIModel({ model: 'test-model', baseURL: current().baseURL, apiKey: 'sk-test', ...settings }),
   }
 }
 

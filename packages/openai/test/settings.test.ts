@@ -1,16 +1,11 @@
 import { InvalidDefinitionError } from '@airlock/core'
 import OpenAI from 'openai'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createOpenAIModel, ModelAuthError, OpenAIModel, type OpenAIModelSettings } from '../src/index.js'
-import { completion, json, type OpenAITestServer, startOpenAIServer } from './openai-server.js'
+import { completion, json, useOpenAIServer } from './openai-server.js'
 
-let server: OpenAITestServer
-beforeAll(async () => {
-  server = await startOpenAIServer()
-})
-afterAll(() => server.close())
+const server = useOpenAIServer()
 beforeEach(() => {
-  server.reset()
   // The developer's own environment must not leak into these tests.
   for (const name of [
     'OPENAI_API_KEY',

@@ -1,32 +1,15 @@
 import type { ModelDelta } from '@airlock/core'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   ContextOverflowError,
-  createOpenAIModel,
   ModelCallError,
   ModelConnectionError,
   ModelResponseError,
-  type OpenAIModelSettings,
 } from '../src/index.js'
-import {
-  chunk,
-  type OpenAITestServer,
-  replyChunks,
-  sse,
-  startOpenAIServer,
-  usageChunk,
-} from './openai-server.js'
+import { chunk, replyChunks, sse, useOpenAIServer, usageChunk } from './openai-server.js'
 
-let server: OpenAITestServer
-beforeAll(async () => {
-  server = await startOpenAIServer()
-})
-afterAll(() => server.close())
-beforeEach(() => server.reset())
-
-function model(settings: Partial<OpenAIModelSettings> = {}) {
-  return createOpenAIModel({ model: 'test-model', baseURL: server.baseURL, apiKey: 'sk-test', ...settings })
-}
+const server = useOpenAIServer()
+const { model } = server
 
 const messages = [{ role: 'user', content: 'Count to three.' }] as const
 
