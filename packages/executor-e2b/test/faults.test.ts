@@ -1,5 +1,5 @@
-import { type RunOutcome, type SessionOptions, type ToolContext, defineTool } from '@airlock/core'
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { type SessionOptions, type ToolContext, defineTool } from '@airlock/core'
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
 import {
   E2BAuthenticationError,
   E2BConfigurationError,
@@ -11,26 +11,11 @@ import {
   type E2BExecutorSettings,
   killOrphanedSandboxes,
 } from '../src/index.js'
-import { FakeE2B, assertNoUnknownRoutes, assertNothingLeft } from './support/fake-e2b.js'
+import { useFakeE2B, value } from './support/fake-e2b.js'
 
-let fake: FakeE2B
+const fake = useFakeE2B({ templateEnv: { 'no-node': { PATH: '/nonexistent' } } })
 
-beforeAll(async () => {
-  fake = await FakeE2B.start({ templateEnv: { 'no-node': { PATH: '/nonexistent' } } })
-})
-
-afterEach(() => {
-  fake.clearFaults()
-  assertNoUnknownRoutes(fake)
-})
-
-afterAll(async () => {
-  try {
-    await assertNothingLeft(fake)
-  } finally {
-    await fake.close()
-  }
-})
+afterEach(() => fake.clearFaults())
 
 const executor = (settings: E2BExecutorSettings = {}) =>
   createE2BExecutor({ ...fake.connection, ...settings })
@@ -43,15 +28,6 @@ async function open(options: SessionOptions = {}, settings: E2BExecutorSettings 
 
 function tool(name: string, execute: (args: unknown, context: ToolContext) => unknown) {
   return defineTool({ name, description: `Test tool ${name}.`, parameters: { type: 'object' }, execute })
-}
-
-function value(outcome: RunOutcome): unknown {
-  if (outcome.type !== 'value') {
-    throw new Error(
-      `expected a value, got ${JSON.stringify(outcome.type === 'error' ? outcome.error : outcome)}`,
-    )
-  }
-  return outcome.value
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))

@@ -1,39 +1,15 @@
 // Behaviour of the harness in the sandbox that the executor contract does not pin.
 
-import type { RunOutcome } from '@airlock/core'
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { type E2BSession, createE2BExecutor } from '../src/index.js'
-import { FakeE2B, assertNoUnknownRoutes, assertNothingLeft } from './support/fake-e2b.js'
+import { useFakeE2B, value } from './support/fake-e2b.js'
 
-let fake: FakeE2B
-
-beforeAll(async () => {
-  fake = await FakeE2B.start()
-})
-
-afterEach(() => assertNoUnknownRoutes(fake))
-
-afterAll(async () => {
-  try {
-    await assertNothingLeft(fake)
-  } finally {
-    await fake.close()
-  }
-})
+const fake = useFakeE2B()
 
 async function open(): Promise<E2BSession> {
   const session = await createE2BExecutor(fake.connection).createSession()
   onTestFinished(() => session.dispose())
   return session
-}
-
-function value(outcome: RunOutcome): unknown {
-  if (outcome.type !== 'value') {
-    throw new Error(
-      `expected a value, got ${JSON.stringify(outcome.type === 'error' ? outcome.error : outcome)}`,
-    )
-  }
-  return outcome.value
 }
 
 describe('the harness', () => {

@@ -3,28 +3,14 @@
 // (headers, bodies, decoded stdin, uploaded files, process output) is searched for the secret.
 
 import { createHmac, randomBytes } from 'node:crypto'
-import { CodeAgent, type RunOutcome, defineTool } from '@airlock/core'
+import { CodeAgent, defineTool } from '@airlock/core'
 import { ScriptedModel } from '@airlock/core/testing'
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { z } from 'zod'
 import { createE2BExecutor } from '../src/index.js'
-import { FakeE2B, assertNoUnknownRoutes, assertNothingLeft } from './support/fake-e2b.js'
+import { useFakeE2B, value } from './support/fake-e2b.js'
 
-let fake: FakeE2B
-
-beforeAll(async () => {
-  fake = await FakeE2B.start()
-})
-
-afterEach(() => assertNoUnknownRoutes(fake))
-
-afterAll(async () => {
-  try {
-    await assertNothingLeft(fake)
-  } finally {
-    await fake.close()
-  }
-})
+const fake = useFakeE2B()
 
 // Unique per run, so a match can only come from this test's traffic.
 const SECRET = `sk-live-${randomBytes(24).toString('hex')}`
@@ -51,15 +37,6 @@ const getAccount = defineTool({
     return { id, plan: 'pro', authorized: authorization.endsWith(SECRET) }
   },
 })
-
-function value(outcome: RunOutcome): unknown {
-  if (outcome.type !== 'value') {
-    throw new Error(
-      `expected a value, got ${JSON.stringify(outcome.type === 'error' ? outcome.error : outcome)}`,
-    )
-  }
-  return outcome.value
-}
 
 describe('tools run on the host', () => {
   it('concurrent calls of tools holding a secret work, and the secret never reaches E2B', async () => {

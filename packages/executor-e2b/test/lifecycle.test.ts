@@ -1,6 +1,6 @@
-import { type RunOutcome, defineTool } from '@airlock/core'
+import { defineTool } from '@airlock/core'
 import { E2B } from '@e2b/code-interpreter'
-import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import {
   E2BSandboxNotFoundError,
   type E2BSession,
@@ -8,32 +8,9 @@ import {
   findOrphanedSandboxes,
   killOrphanedSandboxes,
 } from '../src/index.js'
-import { FakeE2B, assertNoUnknownRoutes, assertNothingLeft } from './support/fake-e2b.js'
+import { useFakeE2B, value } from './support/fake-e2b.js'
 
-let fake: FakeE2B
-
-beforeAll(async () => {
-  fake = await FakeE2B.start()
-})
-
-afterEach(() => assertNoUnknownRoutes(fake))
-
-afterAll(async () => {
-  try {
-    await assertNothingLeft(fake)
-  } finally {
-    await fake.close()
-  }
-})
-
-function value(outcome: RunOutcome): unknown {
-  if (outcome.type !== 'value') {
-    throw new Error(
-      `expected a value, got ${JSON.stringify(outcome.type === 'error' ? outcome.error : outcome)}`,
-    )
-  }
-  return outcome.value
-}
+const fake = useFakeE2B()
 
 function disposeLater(session: E2BSession): E2BSession {
   onTestFinished(() => session.dispose())

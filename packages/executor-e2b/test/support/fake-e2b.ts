@@ -16,6 +16,8 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import type { RunOutcome } from '@airlock/core'
+import { afterAll, afterEach, beforeAll } from 'vitest'
 import { FakeKernel } from './fake-kernel.js'
 
 export interface FakeE2BOptions {
@@ -130,7 +132,7 @@ export class FakeE2B {
   #faults: (Fault & { remaining: number })[] = []
   #url = ''
 
-  private constructor(options: FakeE2BOptions) {
+  constructor(options: FakeE2BOptions = {}) {
     this.apiKey = options.apiKey ?? 'e2b_test_key'
     this.#templates = options.templates ?? {}
     this.#templateEnv = options.templateEnv ?? {}
@@ -147,12 +149,11 @@ export class FakeE2B {
     })
   }
 
-  static async start(options: FakeE2BOptions = {}): Promise<FakeE2B> {
-    const fake = new FakeE2B(options)
-    await new Promise<void>((resolve) => fake.#server.listen(0, '127.0.0.1', resolve))
-    const { port } = fake.#server.address() as AddressInfo
-    fake.#url = `http://127.0.0.1:${port}`
-    return fake
+  /** Starts answering on a free port of 127.0.0.1. */
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve))
+    const { port } = this.#server.address() as AddressInfo
+    this.#url = `http://127.0.0.1:${port}`
   }
 
   get url(): string {
@@ -872,7 +873,7 @@ function parseMetadataQuery(raw: string | null): Record<string, string> {
 }
 
 /** Fails the current test when the SDK used a route the fake does not know. */
-export function assertNoUnknownRoutes(fake: FakeE2B): void {
+function assertNoUnknownRoutes(fake: FakeE2B): void {
   if (fake.unknownRoutes.length > 0) {
     throw new Error(
       `The SDK called routes the fake E2B does not know (did an SDK upgrade move them?): ${fake.unknownRoutes.join(', ')}`,
@@ -881,7 +882,7 @@ export function assertNoUnknownRoutes(fake: FakeE2B): void {
 }
 
 /** Fails when a sandbox or process outlived its session (killed processes get a moment to exit). */
-export async function assertNothingLeft(fake: FakeE2B): Promise<void> {
+async function assertNothingLeft(fake: FakeE2B): Promise<void> {
   for (let waited = 0; fake.runningProcesses > 0 && waited < 2_000; waited += 50) await sleep(50)
   const alive = fake.alive.map((sandbox) => sandbox.id)
   if (alive.length > 0 || fake.runningProcesses > 0) {
@@ -889,4 +890,33 @@ export async function assertNothingLeft(fake: FakeE2B): Promise<void> {
       `Sessions left ${alive.length} sandboxes (${alive.join(', ')}) and ${fake.runningProcesses} processes running.`,
     )
   }
+}
+
+/**
+ * The fake of one test file: answering before its tests; after each test, fails if the SDK called a
+ * route the fake does not know (an SDK upgrade moved one: the fake and the executor need a look);
+ * after the last, fails if a sandbox or process outlived its session, then closes.
+ */
+export function useFakeE2B(options: FakeE2BOptions = {}): FakeE2B {
+  const fake = new FakeE2B(options)
+  beforeAll(() => fake.listen())
+  afterEach(() => assertNoUnknownRoutes(fake))
+  afterAll(async () => {
+    try {
+      await assertNothingLeft(fake)
+    } finally {
+      await fake.close()
+    }
+  })
+  return fake
+}
+
+/** The value of a run that must have completed with one; anything else fails with what came instead. */
+export function value(outcome: RunOutcome): unknown {
+  if (outcome.type !== 'value') {
+    throw new Error(
+      `expected a value, got ${JSON.stringify(outcome.type === 'error' ? outcome.error : outcome)}`,
+    )
+  }
+  return outcome.value
 }
