@@ -124,18 +124,22 @@ export class RunRecorder {
   readonly output: LogCollector
   /** The run's outcome, once it finished. */
   readonly outcome: Promise<RunOutcome>
-  readonly #caller: ToolCaller
+  readonly #options: RunRecorderOptions
   readonly #signal: AbortSignal | undefined
   readonly #started = performance.now()
-  // Aborted when the run ends, so tools still running see their `ToolContext.signal` abort.
-  readonly #controller = new AbortController()
+  /**
+   * Made at the first tool call, since most runs make none and aborting a signal builds an
+   * exception. The controller is aborted when the run ends, so tools still running see their
+   * `ToolContext.signal` abort.
+   */
+  #tools: { readonly caller: ToolCaller; readonly controller: AbortController } | undefined
   readonly #cleanups: (() => void)[] = []
   #resolve!: (outcome: RunOutcome) => void
   #finished = false
 
   constructor(options: RunRecorderOptions) {
-    const { tools, sessionId, limits, signal, onLog } = options
-    this.#caller = createToolCaller({ tools, sessionId, limits, signal: this.#controller.signal })
+    const { limits, signal, onLog } = options
+    this.#options = options
     this.#signal = signal
     this.output = new LogCollector(limits.maxOutputBytes, onLog)
     this.outcome = new Promise((resolve) => (this.#resolve = resolve))
@@ -162,10 +166,18 @@ export class RunRecorder {
 
   /**
    * Makes a tool call the sandbox asked for and passes its outcome to `reply`, unless the run
-   * finished meanwhile: then nobody waits for it in the sandbox any more.
+   * finished meanwhile: then nobody waits for it in the sandbox any more. A call asked for after
+   * the run finished does not run the tool.
    */
   callTool(name: string, args: unknown, reply: (outcome: ToolCallOutcome) => void): void {
-    void this.#caller.call(name, args).then((outcome) => {
+    if (this.#finished) return
+    if (this.#tools === undefined) {
+      const { tools, sessionId, limits } = this.#options
+      const controller = new AbortController()
+      const caller = createToolCaller({ tools, sessionId, limits, signal: controller.signal })
+      this.#tools = { caller, controller }
+    }
+    void this.#tools.caller.call(name, args).then((outcome) => {
       if (!this.#finished) reply(outcome)
     })
   }
@@ -175,10 +187,11 @@ export class RunRecorder {
     if (this.#finished) return this.outcome
     this.#finished = true
     for (const cleanup of this.#cleanups) cleanup()
-    this.#controller.abort()
+    this.#tools?.controller.abort()
     const logs = this.output.text
-    const stats = { durationMs: performance.now() - this.#started, toolCalls: [...this.#caller.records] }
-    const { limitError } = this.#caller
+    const caller = this.#tools?.caller
+    const stats = { durationMs: performance.now() - this.#started, toolCalls: [...(caller?.records ?? [])] }
+    const limitError = caller?.limitError
     this.#resolve(
       limitError !== undefined && !(ending.type === 'error' && ending.error.kind === 'limit')
         ? { type: 'error', error: limitError, logs, stats }

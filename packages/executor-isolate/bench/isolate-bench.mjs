@@ -3,13 +3,13 @@
 // Method (research/perf-anchors.md): warm-up, then interleaved rounds in shuffled order, medians;
 // every repetition evaluates never-seen source (a unique trailing comment) so no compile cache hits.
 import { createRequire } from 'node:module'
-import { defineTool } from '@airlock/core'
+import { defineTool, prepareCodeAction } from '@airlock/core'
 import { createIsolateExecutor } from '../dist/index.js'
 
 const require = createRequire(import.meta.url)
 const ivm = require('isolated-vm')
 const quick = process.argv.includes('--quick')
-const rounds = quick ? 5 : 21
+const rounds = quick ? 5 : 51
 
 const rows = Array.from(
   { length: 200 },
@@ -83,6 +83,7 @@ const noop = defineTool({
 const inProcess = createIsolateExecutor({ isolation: 'in-process' })
 const inChildren = createIsolateExecutor({ processes: 1 })
 const results = []
+let prepareMs
 
 // ---- warm agent step -------------------------------------------------------------------------------
 {
@@ -99,8 +100,11 @@ const results = []
       rawContext.eval(`(() => {${agentBody}\nreturn report})()${tag()}`, { timeout: 30_000, copy: true }),
     'in-process': () => local.run(`${agentBody}\nreport${tag()}`),
     process: () => remote.run(`${agentBody}\nreport${tag()}`),
+    // What every run pays on the host before the isolate sees the code, timed in the same rounds.
+    prepare: () => prepareCodeAction(`${agentBody}\nreport${tag()}`, { importFunction: '__airlock_import' }),
   })
   results.push(['warm agent step (200-row CSV), ms', medians])
+  prepareMs = medians.prepare
   await local.dispose()
   await remote.dispose()
   rawIsolate.dispose()
@@ -244,4 +248,7 @@ for (const [name, values] of results) {
   )
   console.log(`| ${name} | ${cells.join(' | ')} |`)
 }
-console.log(`\nOne idle sandbox process (isolation: 'process'): ${childBaseline.toFixed(1)} MB RSS.`)
+console.log(
+  `\nOf the warm agent step, prepareCodeAction alone (TypeScript check, parse, REPL rewrite on the host): ${format(prepareMs)} ms.`,
+)
+console.log(`One idle sandbox process (isolation: 'process'): ${childBaseline.toFixed(1)} MB RSS.`)

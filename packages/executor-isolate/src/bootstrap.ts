@@ -1,11 +1,13 @@
 import { sandboxRuntimeSource } from '@airlock/core'
 
 /**
- * Source of the script that prepares a session's context, run once per isolate before any other
- * code with `context.evalClosure(BOOTSTRAP_SOURCE, [log, callTool, setup])`. `$0` and `$1` are
- * `ivm.Reference`s to host functions and `$2` the copied `SandboxSetup`: they live only in this
- * closure, so sandbox code can never reach a `Reference`. It returns the functions the host drives
- * the session with (reached from the host through a `Reference`, never from sandbox code).
+ * Source of the script that prepares a session's context: evaluated once per isolate before any
+ * other code, its value is a function the host calls with `(logRef, toolRef, setup)`. `logRef` and
+ * `toolRef` are `ivm.Reference`s to host functions and `setup` the copied `SandboxSetup`: they live
+ * only in this closure, so sandbox code can never reach a `Reference`. The function returns the
+ * functions the host drives the session with (reached from the host through a `Reference`, never
+ * from sandbox code). The source is the same for every session, so its compiled code can be cached
+ * per process; everything that differs between sessions arrives as arguments.
  *
  * Everything the code can observe is made here from the isolate's own intrinsics, captured before
  * any sandbox code runs: the console, tools as async functions, `finalAnswer`, `require` and the
@@ -16,11 +18,8 @@ import { sandboxRuntimeSource } from '@airlock/core'
  * A proxy cannot be recognized from JavaScript without running its traps, so the global `Proxy` is
  * replaced by a wrapper that records every proxy it makes; the isolate has no other way to make one.
  */
-export const BOOTSTRAP_SOURCE: string = String.raw`
+export const BOOTSTRAP_SOURCE: string = String.raw`(function (logRef, toolRef, setup) {
 'use strict'
-const logRef = $0
-const toolRef = $1
-const setup = $2
 
 const { defineProperty, freeze, create, keys: objectKeys, hasOwn } = Object
 const { apply, construct } = Reflect
@@ -68,7 +67,12 @@ delete globalThis.WebAssembly
 const runtime = (${sandboxRuntimeSource()})({ isProxy })
 const finalSentinel = freeze(create(null))
 let current
-const send = (state, line) => logRef.applyIgnored(undefined, [state.runId, line], { arguments: { copy: true } })
+// Entries are sent as they are printed, apart from the run's result, which isolated-vm may deliver
+// before them: the result says how many were sent, so the host can wait for the last ones.
+const send = (state, line) => {
+  state.sent++
+  logRef.applyIgnored(undefined, [state.runId, line], { arguments: { copy: true } })
+}
 
 function print(args) {
   const state = current
@@ -167,19 +171,22 @@ return freeze({
       print: runtime.createLogWriter(setup.maxOutputBytes, (line) => send(state, line), () => send(state, null)),
       finished: false,
       final: undefined,
+      sent: 0,
     }
     current = state
+    let result
     try {
       let value
       try {
         value = await action()
       } catch (error) {
-        if (state.final === undefined) return { type: 'error', error: runtime.describeThrown(error, filename) }
+        if (state.final === undefined) result = { type: 'error', error: runtime.describeThrown(error, filename) }
       }
-      return state.final !== undefined ? state.final : runtime.valueResult(value, setup.maxValueBytes)
+      result ??= state.final !== undefined ? state.final : runtime.valueResult(value, setup.maxValueBytes)
     } finally {
       state.finished = true
     }
+    return { result, logLines: state.sent }
   },
   stop(runId) {
     if (current !== undefined && current.runId === runId) current.finished = true
@@ -204,5 +211,6 @@ return freeze({
   registerModule(name, namespace) {
     mapSet(loadedModules, name, { namespace, exports: namespace })
   },
+})
 })
 `

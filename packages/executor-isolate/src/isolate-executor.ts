@@ -9,7 +9,7 @@ export interface IsolateExecutorSettings {
    * - `'process'` (default): in a small pool of child processes started with `--no-node-snapshot`.
    *   Allocation patterns that make V8 abort (a `Map` grown past the memory limit, `Array(n).fill`)
    *   kill only a child: its runs end with a `memoryMb` limit error and the host lives on. Tools still
-   *   run in this process. Costs an IPC hop per run and per tool call, and ~40 MB per child.
+   *   run in this process. Costs an IPC hop per run and per tool call, and 60 MB or more RSS per child.
    * - `'in-process'`: isolates in this process, for speed. Needs node started with
    *   `--no-node-snapshot`, and one of those allocation patterns aborts the whole host process.
    */

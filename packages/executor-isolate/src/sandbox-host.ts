@@ -18,7 +18,9 @@ type ToolReply =
   | { readonly ok: false; readonly cancelled: true }
 
 interface Handles {
-  readonly run: ivm.Reference<(runId: number, action: unknown, filename: string) => Promise<RunResult>>
+  readonly run: ivm.Reference<
+    (runId: number, action: unknown, filename: string) => Promise<{ result: RunResult; logLines: number }>
+  >
   readonly stop: ivm.Reference<(runId: number) => void>
   readonly addCommonJs: ivm.Reference<
     (id: string, factory: unknown, resolutions: unknown, filename: string) => void
@@ -34,6 +36,10 @@ interface ActiveRun {
   timer: ReturnType<typeof setTimeout> | undefined
   nextCallId: number
   readonly pending: Map<number, (reply: ToolReply) => void>
+  /** Console entries of the run that reached this side. */
+  logLines: number
+  /** The sandbox's result, held until the `lines` console entries it says it sent have arrived. */
+  ending: { readonly result: RunResult; readonly lines: number } | undefined
 }
 
 interface LiveSession {
@@ -51,6 +57,12 @@ export interface SandboxHostOptions {
 
 /** Compiled code of module files by content hash, shared by every isolate of this process. */
 const compiledCache = new Map<string, ivm.ExternalCopy<ArrayBuffer>>()
+/**
+ * Compiled code of the bootstrap script for the isolates of this process, made once an isolate
+ * finished a run, so it holds every function of the bootstrap that setting up a session and a run
+ * call, not only those V8 compiles up front.
+ */
+let bootstrapCache: ivm.ExternalCopy<ArrayBuffer> | undefined
 
 export class SandboxHost {
   readonly #send: (message: SandboxMessage) => void
@@ -113,7 +125,9 @@ export class SandboxHost {
           ? {}
           : { onCatastrophicError: this.#options.onCatastrophicError }),
       })
-      const context = await isolate.createContext()
+      // Session setup runs only airlock's own code, for a bounded time, so it is done with
+      // synchronous calls: each asynchronous one would wait for a thread switch, twice.
+      const context = isolate.createContextSync()
       const session: LiveSession = {
         key,
         isolate,
@@ -126,6 +140,10 @@ export class SandboxHost {
         const run = session.run
         if (run === undefined || run.runId !== runId || run.settled) return
         this.#send(line === null ? { type: 'truncated', key, runId } : { type: 'log', key, runId, line })
+        run.logLines++
+        if (run.ending !== undefined && run.logLines >= run.ending.lines) {
+          this.#finish(session, run, run.ending.result)
+        }
       }
       const callTool = (runId: number, name: string, args: unknown) =>
         new Promise<ToolReply>((resolve) => {
@@ -139,8 +157,15 @@ export class SandboxHost {
           this.#send({ type: 'tool', key, runId, callId, name, args })
         })
       const { modules, ...sandboxSetup } = setup
-      const root = await context.evalClosure(
-        BOOTSTRAP_SOURCE,
+      // No filename: sandbox code that inspects stack frames sees isolated-vm's default one.
+      const bootstrap = isolate
+        .compileScriptSync(
+          BOOTSTRAP_SOURCE,
+          bootstrapCache === undefined ? {} : { cachedData: bootstrapCache },
+        )
+        .runSync(context, { reference: true, timeout: OPEN_TIMEOUT_MS })
+      const root = bootstrap.applySync(
+        undefined,
         [
           new ivm.Reference(log),
           new ivm.Reference(callTool),
@@ -150,15 +175,16 @@ export class SandboxHost {
           }).copyInto(),
         ],
         { result: { reference: true }, timeout: OPEN_TIMEOUT_MS },
-      )
-      const handle = (name: keyof Handles) => root.get(name, { reference: true }) as Promise<never>
+      ) as ivm.Reference<Record<keyof Handles, unknown>>
+      bootstrap.release()
+      const handle = (name: keyof Handles) => root.getSync(name, { reference: true }) as never
       const handles: Handles = {
-        run: await handle('run'),
-        stop: await handle('stop'),
-        addCommonJs: await handle('addCommonJs'),
-        addJson: await handle('addJson'),
-        registerCommonJs: await handle('registerCommonJs'),
-        registerModule: await handle('registerModule'),
+        run: handle('run'),
+        stop: handle('stop'),
+        addCommonJs: handle('addCommonJs'),
+        addJson: handle('addJson'),
+        registerCommonJs: handle('registerCommonJs'),
+        registerModule: handle('registerModule'),
       }
       root.release()
       ;(session as { handles: Handles }).handles = handles
@@ -192,7 +218,15 @@ export class SandboxHost {
       })
       return
     }
-    const run: ActiveRun = { runId, settled: false, timer: undefined, nextCallId: 1, pending: new Map() }
+    const run: ActiveRun = {
+      runId,
+      settled: false,
+      timer: undefined,
+      nextCallId: 1,
+      pending: new Map(),
+      logLines: 0,
+      ending: undefined,
+    }
     session.run = run
     const started = performance.now()
     const deadline = Number.isFinite(timeoutMs)
@@ -205,11 +239,12 @@ export class SandboxHost {
     const filename = `airlock-run-${runId}.js`
     let action: ivm.Reference<unknown>
     try {
-      // One round trip into the isolate: the declarations share the script's first line, which is
-      // generated text, so no position in the submitted code moves; the script's completion value
-      // is the action function.
+      // The declarations share the script's first line, which is generated text, so no position
+      // in the submitted code moves; the script's completion value is the action function.
+      // Evaluating it declares names and makes a function, and runs no code of the run's own, so
+      // it is a synchronous call: an asynchronous one costs two thread switches per run.
       const declarations = declaredNames.length > 0 ? `var ${declaredNames.join(', ')}; ` : ''
-      action = await context.eval(`${declarations}${script}`, { filename, reference: true, ...remaining() })
+      action = context.evalSync(`${declarations}${script}`, { filename, reference: true, ...remaining() })
     } catch (error) {
       if (isolate.isDisposed || isTimeout(error)) return this.#fail(session, run, error)
       // Early errors acorn lets through (V8 is stricter in places) are still syntax errors.
@@ -220,11 +255,18 @@ export class SandboxHost {
       })
     }
     try {
-      const result = await handles.run.apply(undefined, [runId, action.derefInto(), filename], {
+      const { result, logLines } = await handles.run.apply(undefined, [runId, action.derefInto(), filename], {
         result: { promise: true, copy: true },
         ...remaining(),
       })
-      this.#finish(session, run, result)
+      if (run.logLines < logLines) run.ending = { result, lines: logLines }
+      else this.#finish(session, run, result)
+      if (bootstrapCache === undefined && !isolate.isDisposed) {
+        // Compiled again, the bootstrap is found in this isolate's compilation cache together with
+        // the functions that setup and the run compiled on first use. Compiling runs no code.
+        const recompiled = isolate.compileScriptSync(BOOTSTRAP_SOURCE, { produceCachedData: true })
+        bootstrapCache = (recompiled as ivm.Script & ivm.CachedDataResult).cachedData
+      }
     } catch (error) {
       this.#fail(session, run, error)
     }
