@@ -3,6 +3,15 @@ import type { Value } from './realm.js'
 
 /** Objects nested this deep below a console argument print as `[Object]` / `[Array]`. */
 const MAX_DEPTH = 6
+/**
+ * Entries printed per array, typed array, map, set or object, and characters per nested string
+ * (as Node's inspect does): formatting runs on the host, outside the meter, so it must stay
+ * small whatever the sandbox logs.
+ */
+const MAX_ITEMS = 100
+const MAX_STRING = 10_000
+/** BigInts above this many bits print as their size: their decimal text costs superlinear time. */
+const MAX_BIGINT_BITS = 100_000
 const identifier = /^[A-Za-z_$][\w$]*$/
 const { getPrototypeOf, getOwnPropertyDescriptor, keys } = Object
 const functionToString = Function.prototype.toString
@@ -11,6 +20,12 @@ const dateToISOString = Date.prototype.toISOString
 const regExpToString = RegExp.prototype.toString
 const mapEntries = Map.prototype.entries
 const setValues = Set.prototype.values
+const mapSize = Object.getOwnPropertyDescriptor(Map.prototype, 'size')!.get!
+const setSize = Object.getOwnPropertyDescriptor(Set.prototype, 'size')!.get!
+const typedArrayLength = Object.getOwnPropertyDescriptor(
+  Object.getPrototypeOf(Uint8Array.prototype) as object,
+  'length',
+)!.get!
 const objectToString = Object.prototype.toString
 const { apply } = Reflect
 
@@ -34,11 +49,13 @@ function inspect(
 ): string {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value)
+      return value.length > MAX_STRING
+        ? `${JSON.stringify(value.slice(0, MAX_STRING))}... ${value.length - MAX_STRING} more characters`
+        : JSON.stringify(value)
     case 'number':
       return Object.is(value, -0) ? '-0' : String(value)
     case 'bigint':
-      return `${value}n`
+      return bitLength(value) > MAX_BIGINT_BITS ? `[BigInt: ${bitLength(value)} bits]` : `${value}n`
     case 'symbol': {
       const description = value.description
       return description === undefined ? 'Symbol()' : `Symbol(${description})`
@@ -81,38 +98,57 @@ function inspect(
     const child = (entry: Value) => inspect(entry, depth + 1, ancestors, false, plain)
     if (types.isMap(object)) {
       const entries: string[] = []
+      const size = apply(mapSize, object, []) as number
       for (const [key, entry] of apply(mapEntries, object, []) as IterableIterator<[Value, Value]>) {
+        if (entries.length === MAX_ITEMS) break
         entries.push(`${child(key)} => ${child(entry)}`)
       }
-      return entries.length === 0 ? 'Map(0) {}' : `Map(${entries.length}) { ${entries.join(', ')} }`
+      return size === 0 ? 'Map(0) {}' : `Map(${size}) { ${withRest(entries, size).join(', ')} }`
     }
     if (types.isSet(object)) {
       const entries: string[] = []
-      for (const entry of apply(setValues, object, []) as IterableIterator<Value>) entries.push(child(entry))
-      return entries.length === 0 ? 'Set(0) {}' : `Set(${entries.length}) { ${entries.join(', ')} }`
+      const size = apply(setSize, object, []) as number
+      for (const entry of apply(setValues, object, []) as IterableIterator<Value>) {
+        if (entries.length === MAX_ITEMS) break
+        entries.push(child(entry))
+      }
+      return size === 0 ? 'Set(0) {}' : `Set(${size}) { ${withRest(entries, size).join(', ')} }`
     }
     if (types.isTypedArray(object)) {
       const name = (apply(objectToString, object, []) as string).slice(8, -1)
       const items: string[] = []
       const view = object as unknown as ArrayLike<number | bigint>
-      for (let index = 0; index < view.length; index++) items.push(child(view[index]))
-      return `${name}(${items.length}) [${items.join(', ')}]`
+      const length = apply(typedArrayLength, object, []) as number
+      for (let index = 0; index < Math.min(length, MAX_ITEMS); index++) items.push(child(view[index]))
+      return `${name}(${length}) [${withRest(items, length).join(', ')}]`
     }
     if (Array.isArray(object)) {
       const length = readOwn(object, 'length') as number
       const items: string[] = []
-      for (let index = 0; index < length; index++) items.push(property(object, String(index), child))
-      return `[${items.join(', ')}]`
+      for (let index = 0; index < Math.min(length, MAX_ITEMS); index++) {
+        items.push(property(object, String(index), child))
+      }
+      return `[${withRest(items, length).join(', ')}]`
     }
-    const entries = keys(object).map(
-      (key) => `${identifier.test(key) ? key : JSON.stringify(key)}: ${property(object, key, child)}`,
-    )
-    const body = entries.length === 0 ? '{}' : `{ ${entries.join(', ')} }`
+    const names = keys(object)
+    const entries = names
+      .slice(0, MAX_ITEMS)
+      .map((key) => `${identifier.test(key) ? key : JSON.stringify(key)}: ${property(object, key, child)}`)
+    const body = entries.length === 0 ? '{}' : `{ ${withRest(entries, names.length).join(', ')} }`
     const prefix = classPrefix(object, plain)
     return prefix === '' ? body : `${prefix} ${body}`
   } finally {
     ancestors.delete(object)
   }
+}
+
+/** The printed entries, and how many more there are when the container was cut. */
+function withRest(entries: string[], total: number): string[] {
+  return total > entries.length ? [...entries, `... ${total - entries.length} more items`] : entries
+}
+
+function bitLength(value: bigint): number {
+  return (value < 0n ? -value : value).toString(16).length * 4
 }
 
 function property(object: object, key: string, child: (value: Value) => string): string {

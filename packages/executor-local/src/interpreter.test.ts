@@ -50,6 +50,11 @@ const cases: [string, string, unknown][] = [
     'const f = () => 1; const o = { m() {}, n: function () {} }; [f.name, o.m.name, o.n.name].join()',
     'f,m,n',
   ],
+  [
+    'function length, and arguments from built-ins past or short of the parameters',
+    'const f = (a, b) => a; function g(a, b) { return arguments.length } const o = { m(x, ...r) { return r.length }, d(x, y = 2) { return y } }; [f.length, g.length, o.m.length, o.d.length, g(1), g(1, 2, 3), [1].map(g)[0], [1].map(o.m)[0], [7].map(o.d)[0], Object.getOwnPropertyNames(f).join("+"), [[1, 2]].map(([x, y], i) => x + y + i)[0]].join()',
+    '2,2,1,1,1,3,3,2,0,length+name,3',
+  ],
   ['recursion', 'function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2) } fib(20)', 6765],
   // classes
   [
@@ -176,6 +181,111 @@ const cases: [string, string, unknown][] = [
     'async function f() { await null; throw new RangeError("x") } let r; try { await f() } catch (e) { r = e instanceof RangeError } r',
     true,
   ],
+  [
+    'parenthesised optional chain callee keeps this',
+    'const a = { b() { return this.v }, v: 42 }; const n = null; let e; try { (n?.b)() } catch (x) { e = x.constructor.name } [(a?.b)(), (a.b)?.(), (a?.b)?.(), (n?.b)?.(), e].join()',
+    '42,42,42,,TypeError',
+  ],
+  [
+    'optional chain short-circuits around await',
+    '(async () => { const u = undefined; const o = { a: [1, 2], f() { return this.a } }; return [u?.a[await Promise.reject(1)], o?.a[await 1], (o?.f)(await 0)[0]].join() })()',
+    ',2,1',
+  ],
+  [
+    'completion values of statements, as eval returns them',
+    '[eval("1; if (true) {}"), eval("2; do { 3; break } while (false)"), eval("1; try { 2 } finally { 3 }"), eval("1; try { throw 0 } catch (e) {}"), eval("1; switch (1) { case 1: 4 }"), eval("5; var v; l: { 6; break l }"), eval("1; do { try { 2 } finally { break } } while (false)")].join()',
+    ',3,2,,4,6,',
+  ],
+  [
+    'array destructuring assignment: target first, close on error, not after a throwing next()',
+    'const log = []; const it = (next) => ({ [Symbol.iterator]: () => ({ next, return() { log.push("return"); return {} } }) }); const o = { get t() { return log.push("get t"), {} } }; try { [o.t[(() => { throw "key" })()]] = it(() => { log.push("next"); return { done: false } }) } catch (e) { log.push(e) } try { [o.x] = it(() => { throw "next" }) } catch (e) { log.push(e) } log.join()',
+    'get t,return,key,next',
+  ],
+  [
+    'yield* reads next once',
+    'let gets = 0, i = 0; const inner = { [Symbol.iterator]() { return this }, get next() { gets++; return () => ({ done: ++i > 2, value: i }) } }; function* g() { yield* inner } [...g()].join() + ":" + gets',
+    '1,2:1',
+  ],
+  [
+    'async yield* over a sync iterator: a rejected value closes it and is thrown',
+    '(async () => { let closed = 0; const it = { [Symbol.iterator]() { return { next: () => ({ done: false, value: Promise.reject("boom") }), return() { closed++; return {} } } } }; async function* g() { yield* it } const i = g(); let r; try { await i.next() } catch (e) { r = e } return [r, closed, (await i.next()).done].join() })()',
+    'boom,1,true',
+  ],
+  [
+    'closures in parameter expressions do not see body declarations',
+    'var x = "outside"; let p, b; (function (_ = (p = () => x), y = 1) { var x = "inside"; var y; b = () => x + y })(); p() + "," + b()',
+    'outside,inside1',
+  ],
+  [
+    'class code is strict; the heritage sees the class binding in its TDZ',
+    'let seen; function f() { var K = Object; return class K extends (() => { try { return K } catch (e) { seen = e.name; return Object } })() {} } f(); class A { m() { return this } s() { undeclared = 1 } } const m = new A().m; let e; try { new A().s() } catch (err) { e = err.name } [m() === undefined, e, seen, typeof undeclared].join()',
+    'true,ReferenceError,ReferenceError,undefined',
+  ],
+  [
+    'var arguments starts as the arguments object; invalid escapes cook to undefined',
+    'function f() { const t = typeof arguments; var arguments; return t + arguments.length } const tag = (s) => s[0]; [f(1, 2), tag`\\unicode` === undefined].join()',
+    'object2,true',
+  ],
+  [
+    'await in destructuring defaults, keys and targets',
+    '(async () => { const o = {}; const [a = await 1, { b = await Promise.resolve(2) } = {}] = []; [o[await "k"]] = [3]; ({ [await "c"]: o.c } = { c: 4 }); for (const [x = await 5] of [[]]) o.x = x; return [a, b, o.k, o.c, o.x].join() })()',
+    '1,2,3,4,5',
+  ],
+  [
+    'return() at a yield inside an array pattern closes its iterator',
+    'let closed = 0; const it = { [Symbol.iterator]() { return { next: () => ({ done: false }), return() { closed++; return {} } } } }; function* g() { const o = {}; [o[yield]] = it } const i = g(); i.next(); i.return(); closed',
+    1,
+  ],
+  [
+    'object literals: await in method keys, names of computed and __proto__ values',
+    '(async () => { const o = { get [await "g"]() { return 1 }, [await "m"]() { return 2 }, [await "f"]: () => 3 }; const p = { __proto__: function () {} }; return [o.g, o.m(), o.f.name, Object.getPrototypeOf(p).name].join() })()',
+    '1,2,f,',
+  ],
+  [
+    'super[key] evaluates this first; for-in/of heads see their bindings in the TDZ',
+    'class B {} class D extends B { constructor() { let r; try { super[super()] } catch (e) { r = e.name } return { r } } } let t; try { for (const x in { x }) {} } catch (e) { t = e.name } [new D().r, t].join()',
+    'ReferenceError,ReferenceError',
+  ],
+  [
+    'a parenthesized assignment target names no function',
+    'let f, g; (f) = function () {}; g = () => 1; [f.name, g.name].join()',
+    ',g',
+  ],
+  [
+    'parameter expressions read outer names, not body declarations',
+    'var x = "outer"; let y = "outer"; function f(a = x, b = y) { var x = 1; let y = 2; return [a, b, x, y].join() } f()',
+    'outer,outer,1,2',
+  ],
+  [
+    'await inside assignment targets',
+    '(async () => { const o = { n: 1 }; o[await "a"] = 1; o[await "b"] ??= 2; (await o).n += 1; ({ x: o[await "c"] } = { x: 3 }); return JSON.stringify(o) })()',
+    '{"n":2,"a":1,"b":2,"c":3}',
+  ],
+  [
+    'await inside tagged templates and ++/-- targets',
+    '(async () => { const tag = (s, ...v) => s.raw.join("|") + ":" + v.join(); const o = { n: 1 }; const a = tag`x${await 1}y${2}`; o[await "n"]++; ++o[await "n"]; return a + "," + o.n })()',
+    'x|y|:1,2,3',
+  ],
+  [
+    'strict functions with parameters get this as passed',
+    'class C { m(a) { return this } } const { m } = C.prototype; [[1].map(function (v) { "use strict"; return this === undefined })[0], m(1) === undefined, typeof (function (a) { return this }).call(5)].join()',
+    'true,true,object',
+  ],
+  [
+    'anonymous async arrows have an empty name',
+    'const named = async () => 1; [named.name, (async () => 1).name === "", Object.getPrototypeOf(async () => 1) === Object.getPrototypeOf(async function () {})].join()',
+    'named,true,true',
+  ],
+  [
+    '#name in an awaited value',
+    'class A { #x; static async has(p) { return #x in (await p) } } (async () => [await A.has(new A()), await A.has({})].join())()',
+    'true,false',
+  ],
+  [
+    'eval?.() is indirect',
+    'var v = "global"; function f() { const v = "local"; return eval?.("v") } f()',
+    'global',
+  ],
   ['eval and Function are interpreted', '(0, eval)("1 + 1") + Function("a", "b", "return a * b")(3, 4)', 14],
 ]
 
@@ -226,6 +336,12 @@ describe('errors', () => {
     expect(() => interpreter.compile('with ({}) {}')).toThrow(CompileError)
     expect(() => interpreter.compile('with ({}) {}')).toThrow(/with statement is not supported/)
     expect(() => interpreter.compile('const x = ;')).toThrow(/Unexpected token/)
+    expect(() => interpreter.compile('class A { async m() { return super[await 1] } }')).toThrow(
+      /await or yield inside a super property key is not supported/,
+    )
+    expect(() => interpreter.compile('async () => class { [await 1]() {} }')).toThrow(
+      /await or yield inside ClassExpression is not supported/,
+    )
   })
 
   it('refuses direct eval with access to local variables', async () => {

@@ -1,6 +1,13 @@
 import { type Options, parse } from 'acorn'
-import { type CompiledProgram, UnsupportedError, compileProgram } from './compiler/compiler.js'
+import {
+  type CompiledModule,
+  type CompiledProgram,
+  UnsupportedError,
+  compileModule,
+  compileProgram,
+} from './compiler/compiler.js'
 import { Engine, type Location, type Source } from './compiler/engine.js'
+import type { Analysis } from './compiler/scope-analysis.js'
 import type { Value } from './realm.js'
 
 /** acorn options for code actions: latest syntax, top-level await, imports allowed at top level. */
@@ -152,40 +159,35 @@ export class Interpreter {
 
   /** Parses and compiles `text`; throws CompileError for syntax errors and refused constructs. */
   compile(text: string, options: EvaluateOptions = {}): CompiledProgram & { source: Source } {
-    const source: Source = { text }
-    let program: Value
-    try {
-      program = parse(text, { ...parseOptions, allowAwaitOutsideFunction: options.topLevelAwait !== false })
-    } catch (error) {
-      if (error instanceof SyntaxError && typeof (error as Value).pos === 'number') {
-        throw new CompileError(error.message.replace(/\s*\(\d+:\d+\)$/, ''), (error as Value).pos, false)
-      }
-      if (error instanceof RangeError) {
-        throw new CompileError(
-          'The code is nested too deeply to parse; split it into smaller parts.',
-          0,
-          false,
-        )
-      }
-      throw error
-    }
-    try {
-      const compiled = compileProgram(this.engine, program, source, {
-        mode: options.mode ?? 'repl',
-        ...(options.strict === undefined ? {} : { strict: options.strict }),
-      })
-      return { ...compiled, source }
-    } catch (error) {
-      if (error instanceof UnsupportedError) throw new CompileError(error.message, error.offset, true)
-      if (error instanceof RangeError) {
-        throw new CompileError(
-          'The code is nested too deeply to compile; split it into smaller parts.',
-          0,
-          false,
-        )
-      }
-      throw error
-    }
+    const program = parseCode(text, { topLevelAwait: options.topLevelAwait !== false })
+    return this.compileParsed(program, { text }, options)
+  }
+
+  /** Compiles a program from `parseCode`; `analysis` may be a cached one of the same AST. */
+  compileParsed(
+    program: Value,
+    source: Source,
+    options: EvaluateOptions = {},
+    analysis?: Analysis,
+  ): CompiledProgram & { source: Source } {
+    const compiled = refusals(() =>
+      compileProgram(
+        this.engine,
+        program,
+        source,
+        {
+          mode: options.mode ?? 'repl',
+          ...(options.strict === undefined ? {} : { strict: options.strict }),
+        },
+        analysis,
+      ),
+    )
+    return { ...compiled, source }
+  }
+
+  /** Compiles an ES module from `parseCode(text, { module: true })` and its strict analysis. */
+  compileModule(program: Value, source: Source, analysis: Analysis): CompiledModule {
+    return refusals(() => compileModule(this.engine, program, source, analysis))
   }
 
   /** Where a thrown sandbox value was raised, if known. */
@@ -194,6 +196,45 @@ export class Interpreter {
       return this.engine.positions.get(thrown)
     }
     return this.engine.lastPrimitiveThrow
+  }
+}
+
+/**
+ * Parses code into acorn's AST; throws CompileError. The AST does not depend on any interpreter,
+ * so one parse can be compiled by many (module files are parsed once per process).
+ */
+export function parseCode(text: string, options: { topLevelAwait?: boolean; module?: boolean } = {}): Value {
+  try {
+    return parse(text, {
+      ...parseOptions,
+      allowAwaitOutsideFunction: options.topLevelAwait !== false,
+      ...(options.module === true ? { sourceType: 'module', allowImportExportEverywhere: false } : {}),
+    })
+  } catch (error) {
+    if (error instanceof SyntaxError && typeof (error as Value).pos === 'number') {
+      throw new CompileError(error.message.replace(/\s*\(\d+:\d+\)$/, ''), (error as Value).pos, false)
+    }
+    if (error instanceof RangeError) {
+      throw new CompileError('The code is nested too deeply to parse; split it into smaller parts.', 0, false)
+    }
+    throw error
+  }
+}
+
+/** Runs a compilation, turning refused constructs and too-deep nesting into CompileError. */
+function refusals<T>(compile: () => T): T {
+  try {
+    return compile()
+  } catch (error) {
+    if (error instanceof UnsupportedError) throw new CompileError(error.message, error.offset, true)
+    if (error instanceof RangeError) {
+      throw new CompileError(
+        'The code is nested too deeply to compile; split it into smaller parts.',
+        0,
+        false,
+      )
+    }
+    throw error
   }
 }
 

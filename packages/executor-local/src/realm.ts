@@ -43,6 +43,21 @@ const REALM_SOURCE = String.raw`(function (hooks) {
   const AsyncGeneratorFunctionPrototype = getPrototypeOf(async function* () {})
   const AsyncGeneratorPrototype = AsyncGeneratorFunctionPrototype.prototype
   const isObject = (v) => (typeof v === 'object' && v !== null) || typeof v === 'function'
+  // Realm code never iterates realm arrays with for-of or spread: sandbox code can replace
+  // Array.prototype[Symbol.iterator] and %ArrayIteratorPrototype%.next. Loops go by index, and a
+  // list spread into super() goes through an iterator of ours.
+  const ownKeys = Reflect.ownKeys
+  // Constructors the helpers below use, captured: sandbox code can rebind the globals.
+  const { Object: ObjectConstructor, Promise: PromiseConstructor, RegExp: RegExpConstructor, Map: MapConstructor, Set: SetConstructor, Date: DateConstructor, Uint8Array: BytesConstructor } = globalThis
+  const getOwnPropertyDescriptor = Reflect.getOwnPropertyDescriptor
+  const promiseThenMethod = Promise.prototype.then
+  const promiseResolveMethod = Promise.resolve
+  const listIterable = (list) => ({
+    [Symbol.iterator]() {
+      let i = 0
+      return { next: () => (i < list.length ? { value: list[i++], done: false } : { value: undefined, done: true }) }
+    },
+  })
 
   // ---- generators: a realm generator delegates with yield* to an iterator over the host body ----
   const innerGenerator = function* (iterator) { return yield* iterator }
@@ -105,14 +120,65 @@ const REALM_SOURCE = String.raw`(function (hooks) {
     namedArrow: (impl, name) => ({ [name]: (...a) => guard(impl, undefined, a, undefined) })[name],
     namedMethod: (impl, name) => ({ [name](...a) { return guard(impl, this, a, undefined) } })[name],
     asyncFunction: (impl) => { const f = { ''(...a) { return drive(impl, this, a, undefined) } }['']; setPrototypeOf(f, AsyncFunctionPrototype); return f },
-    asyncArrow: (impl) => { const f = (...a) => drive(impl, undefined, a, undefined); setPrototypeOf(f, AsyncFunctionPrototype); return f },
+    // Passed straight to setPrototypeOf so the arrow stays anonymous (binding it to f would name it).
+    asyncArrow: (impl) => setPrototypeOf((...a) => drive(impl, undefined, a, undefined), AsyncFunctionPrototype),
     generator: makeGenerator,
     asyncGenerator: makeAsyncGenerator,
     baseClass: (impl) => class { constructor(...a) { return guard(impl, this, a, new.target) } },
     derivedClass: (impl, Parent) => class extends Parent {
-      constructor(...a) { return guard(impl, undefined, a, new.target, (args) => { super(...args); return this }) }
+      constructor(...a) { return guard(impl, undefined, a, new.target, (args) => { super(...listIterable(args)); return this }) }
     },
   }
+
+  // ---- proxies: traps only ever receive objects of this realm ----
+  // When host code (the interpreter) calls, constructs or assigns through a proxy, V8 creates the
+  // trap's argument list or property descriptor in the host realm, whose constructor chain leads
+  // to the host Function. Every sandbox proxy therefore gets a handler of ours that copies those
+  // into realm objects before the sandbox's trap sees them. Traps are looked up on every call, as
+  // the spec does, so a handler changed later still works.
+  const RealmProxy = Proxy
+  const reflect = create(null)
+  const reflectKeys = ownKeys(Reflect)
+  for (let i = 0; i < reflectKeys.length; i++) reflect[reflectKeys[i]] = Reflect[reflectKeys[i]]
+  const descriptorKeys = ['value', 'writable', 'get', 'set', 'enumerable', 'configurable']
+  const hasOwn = Object.hasOwn
+  const copyDescriptor = (d) => {
+    const copy = {}
+    for (let i = 0; i < descriptorKeys.length; i++) {
+      const key = descriptorKeys[i]
+      if (hasOwn(d, key)) defineProperty(copy, key, { value: d[key], writable: true, enumerable: true, configurable: true })
+    }
+    return copy
+  }
+  const copyList = (list) => reflect.apply(arraySlice, list, [])
+  const safeHandler = (handler) => {
+    if (!isObject(handler)) throw new TypeError('Cannot create proxy with a non-object as target or handler')
+    const safe = create(null)
+    const forward = (name, convert) => {
+      safe[name] = (...args) => {
+        const trap = handler[name]
+        if (trap == null) return reflect.apply(reflect[name], undefined, args)
+        return reflect.apply(trap, handler, convert === undefined ? args : convert(args))
+      }
+    }
+    const plainTraps = ['get', 'set', 'has', 'deleteProperty', 'ownKeys', 'getOwnPropertyDescriptor', 'getPrototypeOf', 'setPrototypeOf', 'isExtensible', 'preventExtensions']
+    for (let i = 0; i < plainTraps.length; i++) forward(plainTraps[i])
+    forward('apply', (a) => [a[0], a[1], copyList(a[2])])
+    forward('construct', (a) => [a[0], copyList(a[1]), a[2]])
+    forward('defineProperty', (a) => [a[0], a[1], copyDescriptor(a[2])])
+    return safe
+  }
+  // The realm's Proxy behind a proxy of ours: same name, length and missing prototype.
+  const revocable = RealmProxy.revocable
+  defineProperty(RealmProxy, 'revocable', {
+    value: { revocable(target, handler) { return reflect.apply(revocable, RealmProxy, [target, safeHandler(handler)]) } }.revocable,
+    writable: true, enumerable: false, configurable: true,
+  })
+  const ProxyConstructor = new RealmProxy(RealmProxy, {
+    apply() { throw new TypeError("Constructor Proxy requires 'new'") },
+    construct(_, args, newTarget) { return reflect.construct(RealmProxy, [args[0], safeHandler(args[1])], newTarget) },
+  })
+  defineProperty(globalThis, 'Proxy', { value: ProxyConstructor, writable: true, enumerable: false, configurable: true })
 
   const mapSetMethod = Map.prototype.set
   const setAddMethod = Set.prototype.add
@@ -143,10 +209,12 @@ const REALM_SOURCE = String.raw`(function (hooks) {
       copyRest: (source, excluded) => {
         const target = {}
         if (source == null) return target
-        const from = Object(source)
-        for (const key of Reflect.ownKeys(from)) {
-          if (excluded.includes(key)) continue
-          const d = Reflect.getOwnPropertyDescriptor(from, key)
+        const from = ObjectConstructor(source)
+        const keys = ownKeys(from)
+        next: for (let k = 0; k < keys.length; k++) {
+          const key = keys[k]
+          for (let e = 0; e < excluded.length; e++) if (excluded[e] === key) continue next
+          const d = getOwnPropertyDescriptor(from, key)
           if (d !== undefined && d.enumerable) defineProperty(target, key, { value: from[key], writable: true, enumerable: true, configurable: true })
         }
         return target
@@ -155,7 +223,8 @@ const REALM_SOURCE = String.raw`(function (hooks) {
       copyDataProperties: (target, source) => {
         if (source == null) return target
         const copy = { ...source }
-        for (const key of Reflect.ownKeys(copy)) defineProperty(target, key, { value: copy[key], writable: true, enumerable: true, configurable: true })
+        const keys = ownKeys(copy)
+        for (let i = 0; i < keys.length; i++) defineProperty(target, keys[i], { value: copy[keys[i]], writable: true, enumerable: true, configurable: true })
         return target
       },
       templateObject: (cooked, raw) => {
@@ -164,10 +233,10 @@ const REALM_SOURCE = String.raw`(function (hooks) {
         defineProperty(strings, 'raw', { value: rawArray, writable: false, enumerable: false, configurable: false })
         return freeze(strings)
       },
-      newRegExp: (pattern, flags) => new RegExp(pattern, flags),
-      newPromise: () => { let resolve, reject; const promise = new Promise((a, b) => { resolve = a; reject = b }); return { promise, resolve, reject } },
-      promiseResolve: (v) => Promise.resolve(v),
-      promiseThen: (p, f, r) => Promise.prototype.then.call(p, f, r),
+      newRegExp: (pattern, flags) => new RegExpConstructor(pattern, flags),
+      newPromise: () => { let resolve, reject; const promise = new PromiseConstructor((a, b) => { resolve = a; reject = b }); return { promise, resolve, reject } },
+      promiseResolve: (v) => apply(promiseResolveMethod, PromiseConstructor, [v]),
+      promiseThen: (p, f, r) => apply(promiseThenMethod, p, [f, r]),
       // Awaits a sandbox value with the realm's own await and reports to a host callback, so the
       // host never calls a sandbox \`then\` with host functions.
       settle: (value, done) => {
@@ -178,12 +247,12 @@ const REALM_SOURCE = String.raw`(function (hooks) {
           done(ok, result)
         })()
       },
-      newMap: () => new Map(),
-      newSet: () => new Set(),
+      newMap: () => new MapConstructor(),
+      newSet: () => new SetConstructor(),
       mapSet: (map, key, value) => { apply(mapSetMethod, map, [key, value]) },
       setAdd: (set, value) => { apply(setAddMethod, set, [value]) },
-      newDate: (time) => new Date(time),
-      newBytes: (length) => new Uint8Array(length),
+      newDate: (time) => new DateConstructor(time),
+      newBytes: (length) => new BytesConstructor(length),
       freeze,
     },
   }

@@ -15,13 +15,14 @@ import {
   assertUniqueToolNames,
   codeFrame,
   createToolCaller,
+  mayReadAsTypeScript,
   resolveLimits,
   stripTypeScript,
   toData,
 } from '@airlock/core'
 import { HOLE, type Location, type Source } from './compiler/engine.js'
 import { formatConsoleArguments } from './console-format.js'
-import { CompileError, Interpreter, lineColumn } from './interpreter.js'
+import { CompileError, Interpreter, lineColumn, parseCode } from './interpreter.js'
 import { ModuleError, ModuleLoader } from './module-loader.js'
 import type { Value } from './realm.js'
 
@@ -67,7 +68,7 @@ export class LocalSession implements ExecutorSession {
     this.#tools = options.tools ?? []
     assertUniqueToolNames(this.#tools)
     this.#allowedModules = [...(options.allowedModules ?? [])]
-    this.#modules = new ModuleLoader(this.#interpreter, this.#allowedModules, moduleDirectory)
+    this.#modules = new ModuleLoader(this.#interpreter, moduleDirectory)
     const engine = this.#interpreter.engine
     this.#plainPrototypes = new Set([engine.intrinsics.ObjectPrototype])
     this.#installGlobals()
@@ -244,7 +245,10 @@ export class LocalSession implements ExecutorSession {
     const engine = this.#interpreter.engine
     const name = typeof specifier === 'string' ? specifier : String(specifier)
     const allowed = this.#allowedModules
-    if (!allowed.includes(name)) {
+    // `import()` in a package's own code resolves from that package, as its static imports do.
+    const source = via === 'import' && loc !== undefined ? loc.source : undefined
+    const inPackage = source !== undefined && this.#modules.isPackageCode(source)
+    if (!inPackage && !allowed.includes(name)) {
       const allowlist =
         allowed.length === 0
           ? 'No modules are allowed in this session (the allowlist is empty).'
@@ -260,23 +264,13 @@ export class LocalSession implements ExecutorSession {
       this.#knownErrors.set(error, { kind: 'forbidden', name: 'ForbiddenError', message })
       throw error
     }
-    let exports: Value
     try {
-      exports = this.#modules.loadPackage(name)
+      if (inPackage) return this.#modules.importFrom(source, name)
+      return via === 'import' ? this.#modules.importPackage(name) : this.#modules.requirePackage(name)
     } catch (error) {
       if (error instanceof ModuleError) throw engine.error('Error', error.message, loc)
       throw error
     }
-    if (via === 'require') return exports
-    // An import of a CommonJS module: its exports as named exports, and as `default`.
-    const namespace = engine.helpers.copyDataProperties(engine.helpers.nullObject(), exports)
-    Object.defineProperty(namespace, 'default', {
-      value: exports,
-      writable: false,
-      enumerable: true,
-      configurable: false,
-    })
-    return namespace
   }
 
   // ---- the data boundary ---------------------------------------------------------------------------
@@ -378,7 +372,7 @@ export class LocalSession implements ExecutorSession {
       run.finished = true
       if (this.#current === run) this.#current = undefined
       meter.stop()
-      controller.abort()
+      controller.abort(RUN_ENDED)
       const stats = {
         durationMs: performance.now() - started,
         toolCalls: [...caller.records],
@@ -405,7 +399,7 @@ export class LocalSession implements ExecutorSession {
 
     let compiled: ReturnType<Interpreter['compile']>
     try {
-      compiled = this.#interpreter.compile(stripTypeScript(code))
+      compiled = this.#compile(code)
       run.source = compiled.source
     } catch (error) {
       if (CodeSyntaxError.isInstance(error)) {
@@ -433,6 +427,17 @@ export class LocalSession implements ExecutorSession {
             line,
             column,
             codeFrame: codeFrame(code, line, column),
+          },
+        })
+      }
+      // Deep nesting can overflow the stack of the TypeScript stripper before acorn sees it.
+      if (error instanceof RangeError) {
+        return finish({
+          type: 'error',
+          error: {
+            kind: 'syntax',
+            name: 'SyntaxError',
+            message: 'The code is nested too deeply to parse; split it into smaller parts.',
           },
         })
       }
@@ -478,6 +483,26 @@ export class LocalSession implements ExecutorSession {
   }
 
   /**
+   * Compiles a code action, JavaScript or TypeScript. It is parsed as JavaScript first: most code
+   * actions are, and the TypeScript strip (swc, in WebAssembly) costs more than the parse. Code
+   * that is not JavaScript, or that TypeScript could read differently (`f<T>(x)`), goes through
+   * the strip, which gives the same result as stripping everything (see `mayReadAsTypeScript`).
+   */
+  #compile(code: string): ReturnType<Interpreter['compile']> {
+    if (nestingOf(code) > MAX_STRIP_NESTING) return this.#interpreter.compile(code)
+    let program: Value
+    try {
+      program = parseCode(code)
+    } catch (error) {
+      if (!(error instanceof CompileError)) throw error
+    }
+    if (program !== undefined && !readsAsTypeScript(program, code)) {
+      return this.#interpreter.compileParsed(program, { text: code })
+    }
+    return this.#interpreter.compile(stripTypeScript(code))
+  }
+
+  /**
    * Waits for a sandbox promise with the realm's own `await`, within the run's deadline and
    * abort signal (a promise that never settles ends at the deadline).
    */
@@ -493,7 +518,16 @@ export class LocalSession implements ExecutorSession {
         clearTimeout(timer)
         signal?.removeEventListener('abort', onAbort)
         this.#interrupt = undefined
+        meter.onTrip = undefined
         resolve(result)
+      }
+      // A limit tripped in a promise job: the awaited promise may never settle now.
+      meter.onTrip = () => {
+        const trip = meter.tripped
+        if (trip === undefined || trip.limit === 'final' || trip.limit === 'failed') {
+          return end({ ok: true, value: undefined })
+        }
+        end({ error: this.#tripError(trip) })
       }
       const remaining = meter.deadline - performance.now()
       const timer = Number.isFinite(remaining)
@@ -532,6 +566,7 @@ export class LocalSession implements ExecutorSession {
       case 'maxOperations':
       case 'maxCallDepth':
       case 'maxToolCalls':
+      case 'memoryMb':
         return { kind: 'limit', name: 'LimitError', limit: trip.limit, message: trip.message }
       default:
         return { kind: 'internal', name: 'Error', message: trip.message }
@@ -565,6 +600,44 @@ export class LocalSession implements ExecutorSession {
     const { line, column } = lineColumn(loc.source, loc.offset)
     return { line, column, codeFrame: codeFrame(run.code, line, column) }
   }
+}
+
+/**
+ * Nesting above which code is not given to the TypeScript stripper: its wasm parser recurses per
+ * level and, past a few thousand, overflows the stack, which can leave it unusable for the whole
+ * process. Such code is compiled as JavaScript (acorn parses member and call chains iteratively).
+ */
+const MAX_STRIP_NESTING = 1_000
+
+/**
+ * Why a run's signal aborts when the run ends: the AbortError `abort()` would create, made once
+ * (a DOMException captures a stack trace, which costs more than a short run).
+ */
+const RUN_ENDED = new DOMException('This operation was aborted', 'AbortError')
+
+/** `mayReadAsTypeScript`, where code nested too deeply for its walk goes to the strip, as before. */
+function readsAsTypeScript(program: Value, code: string): boolean {
+  try {
+    return mayReadAsTypeScript(program, code)
+  } catch (error) {
+    if (error instanceof RangeError) return true
+    throw error
+  }
+}
+
+/** The deepest bracket nesting, or the longest run of `.` and `(` within one statement. */
+function nestingOf(code: string): number {
+  let depth = 0
+  let deepest = 0
+  let chain = 0
+  for (let i = 0; i < code.length; i++) {
+    const c = code.charCodeAt(i)
+    if (c === 40 || c === 91 || c === 123) deepest = Math.max(deepest, ++depth)
+    else if (c === 41 || c === 93 || c === 125) depth--
+    if (c === 46 || c === 40) deepest = Math.max(deepest, ++chain)
+    else if (c === 59 || c === 10 || c === 44 || c === 61) chain = 0
+  }
+  return deepest
 }
 
 function readText(error: object, key: string, fallback: string): string {

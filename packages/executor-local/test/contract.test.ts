@@ -69,3 +69,20 @@ describe('contract limit cases with maxOperations: Infinity', () => {
     expect(await session.run('[kept, initial, 1 + 1]')).toMatchObject({ value: ['still here', 'v', 2] })
   })
 })
+
+describe('code actions are parsed as JavaScript first', () => {
+  it('JavaScript that TypeScript reads differently runs as TypeScript; other JavaScript as is', async () => {
+    await using session = await createLocalExecutor().createSession()
+    expect(await session.run('const f = (x) => x * 2\nconst T = 1\nf<T>(21)')).toMatchObject({ value: 42 })
+    expect(
+      await session.run(
+        'const a = 1, b = 2;\n[a < b && b > a, (a) < (b), a << 2 > 3, true ? (a) : (x) => x]',
+      ),
+    ).toMatchObject({ value: [true, true, true, 1] })
+    expect(await session.run('const n: number = 40\nn + (2 as number)')).toMatchObject({ value: 42 })
+    expect(await session.run('enum Color { Red }')).toMatchObject({
+      type: 'error',
+      error: { kind: 'syntax', line: 1, column: 1 },
+    })
+  })
+})

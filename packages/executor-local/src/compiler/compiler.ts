@@ -18,6 +18,7 @@
  *   boundary; the limit signal and generator return requests pass compiled `catch` untouched and
  *   the limit signal skips `finally`.
  */
+import { bigIntOperation, chargeArrayConstruction } from '../natives.js'
 import type { Value } from '../realm.js'
 import {
   HOLE,
@@ -99,8 +100,11 @@ interface FunctionContext {
 }
 
 export interface CompileOptions {
-  /** `repl`: top-level let/const re-declarable across programs; the last expression is the value. */
-  readonly mode: 'repl' | 'script'
+  /**
+   * `repl`: top-level let/const re-declarable across programs; the last expression is the value.
+   * `module`: an ES module body (see compileModule); its top-level bindings are its own.
+   */
+  readonly mode: 'repl' | 'script' | 'module'
   readonly strict?: boolean
 }
 
@@ -110,15 +114,44 @@ export interface CompiledProgram {
   readonly async: boolean
 }
 
+/** `analysis` may come from a cache: it depends on the AST only, never on the engine. */
 export function compileProgram(
   engine: Engine,
   program: Value,
   source: Source,
   options: CompileOptions,
+  analysis: Analysis = analyze(program, { strict: options.strict === true }),
 ): CompiledProgram {
-  const analysis = analyze(program, { strict: options.strict === true })
   const compiler = new Compiler(engine, analysis, source, options)
   return compiler.program(program)
+}
+
+/** An ES module body compiled for one engine; each instance is one evaluation of it. */
+export interface CompiledModule {
+  /** A new instance: hoisted functions created, let/const/class in their TDZ, imports unbound. */
+  instantiate(): ModuleInstance
+}
+
+export interface ModuleInstance {
+  /** Current value of a top-level binding (a sandbox ReferenceError while in its TDZ). */
+  read(local: string): Value
+  /** Makes the import binding `local` read through `get`: a live binding to another module. */
+  bindImport(local: string, get: () => Value): void
+  /** Runs the body. */
+  evaluate(): void
+}
+
+/**
+ * Compiles a module parsed with `sourceType: 'module'` and analyzed with `strict: true`. Import
+ * and export declarations only declare bindings here: the module loader links them.
+ */
+export function compileModule(
+  engine: Engine,
+  program: Value,
+  source: Source,
+  analysis: Analysis,
+): CompiledModule {
+  return new Compiler(engine, analysis, source, { mode: 'module', strict: true }).module(program)
 }
 
 class Compiler {
@@ -130,6 +163,11 @@ class Compiler {
   /** Labels that apply to the next loop compiled. */
   pendingLabels: string[] = []
   readonly labelTokens = new Map<string, { brk: object; cont: object }>()
+  /**
+   * Where script code outside functions keeps its completion value (what `eval` and a script
+   * return); undefined while compiling function bodies, which never need it.
+   */
+  completion: { value: Value } | undefined
 
   constructor(engine: Engine, analysis: Analysis, source: Source, options: CompileOptions) {
     this.engine = engine
@@ -201,13 +239,13 @@ class Compiler {
     const ordered = [...imports, ...rest]
     const last = ordered.length > 0 ? ordered[ordered.length - 1] : undefined
     const lastIsExpression = last?.type === 'ExpressionStatement'
-    const scriptMode = this.options.mode === 'script'
+    // A script's value is its completion value, as `eval` sees it; code actions (repl mode) give
+    // the value of a final expression statement only.
+    const register = this.options.mode === 'script' && !isAsync ? { value: undefined } : undefined
+    this.completion = register
     let completion: Value
     const body = ordered.map((statement) => {
-      if (
-        (statement === last && lastIsExpression) ||
-        (scriptMode && statement.type === 'ExpressionStatement')
-      ) {
+      if (statement === last && lastIsExpression && register === undefined) {
         const expression = isAsync ? this.gexpr(statement.expression) : this.expr(statement.expression)
         return { statement, run: expression, isValue: true }
       }
@@ -251,6 +289,7 @@ class Compiler {
         run: () => {
           const s = prepare()
           completion = undefined
+          if (register !== undefined) register.value = undefined
           let i = 0
           try {
             for (; i < body.length; i++) {
@@ -265,7 +304,7 @@ class Compiler {
             engine.annotate(error, locs[i]!)
             throw error
           }
-          return completion
+          return register === undefined ? completion : register.value
         },
       }
     }
@@ -295,6 +334,73 @@ class Compiler {
     return { async: true, run: () => driver() }
   }
 
+  module(program: Value): CompiledModule {
+    const { engine, analysis } = this
+    const script = analysis.script
+    if (script.fn.suspends) this.unsupported(program, 'Top-level await in a package module')
+    this.fn = { info: script.fn, kind: 'sync', strict: true, derived: false }
+    const bindingOf = (name: string): Binding => script.bindings.get(name)!
+    const hoisted: ((s: Scope) => void)[] = []
+    const steps: { run: Stmt; loc: Location }[] = []
+    for (const item of program.body as Value[]) {
+      const exported = item.type === 'ExportNamedDeclaration' || item.type === 'ExportDefaultDeclaration'
+      const declaration = exported ? item.declaration : item
+      if (declaration == null || item.type === 'ImportDeclaration' || item.type === 'ExportAllDeclaration')
+        continue
+      if (declaration.type === 'FunctionDeclaration') {
+        const ref = this.slotReference(bindingOf(declaration.id?.name ?? '*default*'), 0, declaration)
+        const make = this.functionValue(declaration, 'default')
+        hoisted.push((s) => ref.init(s, make(s)))
+        continue
+      }
+      let run: Stmt
+      if (
+        item.type === 'ExportDefaultDeclaration' &&
+        !(declaration.type === 'ClassDeclaration' && declaration.id)
+      ) {
+        const ref = this.slotReference(bindingOf('*default*'), 0, declaration)
+        const value =
+          declaration.type === 'ClassDeclaration'
+            ? this.classValue(declaration, 'default')
+            : this.namedValue(declaration, 'default')
+        run = (s) => ref.init(s, value(s))
+      } else run = this.stmt(declaration)
+      steps.push({ run, loc: this.loc(item) })
+    }
+    const size = script.size
+    const tdzSlots = [...script.bindings.values()].filter((binding) => binding.tdz).map((b) => b.slot)
+    const readers = new Map<string, Expr>()
+    return {
+      instantiate: () => {
+        const s: Scope = Array.from({ length: size }, (): Value => undefined)
+        for (const slot of tdzSlots) s[slot] = HOLE
+        for (const step of hoisted) step(s)
+        return {
+          read: (local) => {
+            let get = readers.get(local)
+            if (get === undefined) {
+              get = this.bindingReference(bindingOf(local), 0, program).get
+              readers.set(local, get)
+            }
+            return get(s)
+          },
+          bindImport: (local, get) => {
+            s[bindingOf(local).slot] = get
+          },
+          evaluate: () => {
+            let i = 0
+            try {
+              for (; i < steps.length; i++) steps[i]!.run(s)
+            } catch (error) {
+              engine.annotate(error, steps[i]!.loc)
+              throw error
+            }
+          },
+        }
+      },
+    }
+  }
+
   initScriptInternals(s: Scope): void {
     const thisBinding = this.analysis.script.bindings.get('%this')
     if (thisBinding !== undefined) s[thisBinding.slot] = this.engine.global
@@ -314,7 +420,7 @@ class Compiler {
     if (ref === undefined) throw new UnsupportedError(`internal: unresolved node ${name}`, node.start)
     const binding = ref.binding
     if (binding === undefined) return this.dynamicReference(name, node)
-    if (binding.scope.kind === 'script') {
+    if (binding.scope.kind === 'script' && this.options.mode !== 'module') {
       if (binding.kind === 'var' || binding.kind === 'function') return this.globalReference(name, node)
       if (
         binding.kind === 'let' ||
@@ -325,12 +431,21 @@ class Compiler {
         return this.lexicalReference(name, binding, node, this.initialized(binding, ref.from, node))
       }
     }
-    return this.slotReference(
+    return this.bindingReference(
       binding,
       depthOf(ref.from, binding),
       node,
       this.initialized(binding, ref.from, node),
     )
+  }
+
+  /** A slot binding; in a module, an import's slot holds the getter of the binding it imports. */
+  bindingReference(binding: Binding, depth: number, node: Value, initialized = false): Reference {
+    if (binding.kind !== 'import' || this.options.mode !== 'module') {
+      return this.slotReference(binding, depth, node, initialized)
+    }
+    const cell = this.slotReference(binding, depth, node, true)
+    return { ...cell, get: (s) => cell.get(s)() }
   }
 
   /** The reference surely runs after the binding's initialization (no TDZ check needed). */
@@ -550,15 +665,12 @@ class Compiler {
   /** Reference to an internal binding (`%this`, `%newtarget`, `%home`, `%super`) recorded for `node`. */
   internal(node: Value): Expr {
     const ref = this.analysis.references.get(node)
-    if (ref?.binding === undefined) {
-      // Outside any function: the script's `this` is the global object.
-      const global = this.engine.global
-      return () => global
-    }
+    // Outside any function: the script's `this` is the global object, a module's is undefined.
+    const topThis = this.options.mode === 'module' ? undefined : this.engine.global
+    if (ref?.binding === undefined) return () => topThis
     const binding = ref.binding
     if (binding.scope.kind === 'script') {
-      const global = this.engine.global
-      if (binding.name === '%this') return () => global
+      if (binding.name === '%this') return () => topThis
       return () => undefined
     }
     const depth = depthOf(ref.from, binding)
@@ -712,24 +824,36 @@ class Compiler {
   }
 
   taggedTemplate(node: Value): Expr {
-    const quasi = node.quasi
-    const cooked = quasi.quasis.map((q: Value) => q.value.cooked)
-    const raw = quasi.quasis.map((q: Value) => q.value.raw)
     const engine = this.engine
-    let site: Value
-    const siteObject = () => (site ??= engine.helpers.templateObject(cooked, raw))
-    const expressions = quasi.expressions.map((e: Value) => this.expr(e))
+    const siteObject = this.templateSite(node.quasi)
+    const expressions = node.quasi.expressions.map((e: Value) => this.expr(e))
     const { callee } = this.calleeAndThis(node.tag)
-    const loc = this.loc(node)
-    const text = this.text(node.tag)
+    const notFunction = this.tagNotFunction(node)
     return (s) => {
       const pair = callee(s)
       const fn = pair.fn
       const args = [siteObject()]
       for (const e of expressions) args.push(e(s))
-      if (typeof fn !== 'function') throw engine.error('TypeError', `${text} is not a function`, loc)
+      if (typeof fn !== 'function') throw notFunction()
       return engine.callFunction(fn, pair.self, args)
     }
+  }
+
+  /** The template object of a tagged template: one per site, created on first use. */
+  templateSite(quasi: Value): () => Value {
+    // acorn marks an invalid escape (allowed in tagged templates) with null; its cooked value is undefined.
+    const cooked = quasi.quasis.map((q: Value) => q.value.cooked ?? undefined)
+    const raw = quasi.quasis.map((q: Value) => q.value.raw)
+    const engine = this.engine
+    let site: Value
+    return () => (site ??= engine.helpers.templateObject(cooked, raw))
+  }
+
+  tagNotFunction(node: Value): () => Value {
+    const engine = this.engine
+    const loc = this.loc(node)
+    const text = this.text(node.tag)
+    return () => engine.error('TypeError', `${text} is not a function`, loc)
   }
 
   /** For calls and tagged templates: the function and its `this`. */
@@ -828,6 +952,9 @@ class Compiler {
             return fn
           })
         }
+      } else if (key === '__proto__' && !property.shorthand) {
+        // `__proto__: value` sets the prototype; it defines no property, so names no function.
+        values.push(this.expr(property.value))
       } else values.push(this.namedValue(property.value, key))
     }
     const shape = engine.realm.objectShape(
@@ -878,30 +1005,9 @@ class Compiler {
     }
     const key = this.propertyKey(property)
     const staticName = property.computed ? undefined : staticKey(property.key)
-    if (property.kind === 'get' || property.kind === 'set') {
-      const make = this.functionMaker(property.value, { method: true, homeObject: true })
-      const kind = property.kind
-      return (s, o) => {
-        const k = key(s)
-        const fn = make(s, o)
-        engine.setName(fn, k, kind)
-        defineProperty(
-          o,
-          k,
-          kind === 'get'
-            ? { get: fn, enumerable: true, configurable: true }
-            : { set: fn, enumerable: true, configurable: true },
-        )
-      }
-    }
-    if (property.method) {
-      const make = this.functionMaker(property.value, { method: true, homeObject: true })
-      return (s, o) => {
-        const k = key(s)
-        const fn = make(s, o)
-        engine.setName(fn, k)
-        defineProperty(o, k, { value: fn, writable: true, enumerable: true, configurable: true })
-      }
+    if (property.kind === 'get' || property.kind === 'set' || property.method) {
+      const define = this.objectMethod(property)
+      return (s, o) => define(s, o, key(s))
     }
     if (!property.computed && staticName === '__proto__' && !property.shorthand) {
       const value = this.expr(property.value)
@@ -917,6 +1023,31 @@ class Compiler {
       const v = value(s)
       if (anonymous && property.computed) engine.setName(v, k)
       defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true })
+    }
+  }
+
+  /** Defines a method or accessor of an object literal under its evaluated key. */
+  objectMethod(property: Value): (s: Scope, o: Value, k: Value) => void {
+    const engine = this.engine
+    const make = this.functionMaker(property.value, { method: true, homeObject: true })
+    if (property.kind === 'get' || property.kind === 'set') {
+      const kind = property.kind
+      return (s, o, k) => {
+        const fn = make(s, o)
+        engine.setName(fn, k, kind)
+        defineProperty(
+          o,
+          k,
+          kind === 'get'
+            ? { get: fn, enumerable: true, configurable: true }
+            : { set: fn, enumerable: true, configurable: true },
+        )
+      }
+    }
+    return (s, o, k) => {
+      const fn = make(s, o)
+      engine.setName(fn, k)
+      defineProperty(o, k, { value: fn, writable: true, enumerable: true, configurable: true })
     }
   }
 
@@ -1032,7 +1163,7 @@ class Compiler {
     const engine = this.engine
     const loc = this.loc(node)
     const prefix = node.prefix
-    const delta = node.operator === '++' ? 1 : -1
+    const delta: 1 | -1 = node.operator === '++' ? 1 : -1
     const target = this.assignTarget(node.argument)
     if (target.simple && target.get) {
       const get = target.get
@@ -1050,20 +1181,22 @@ class Compiler {
         return prefix ? newValue : oldValue
       }
     }
-    return (s) => {
-      const ctx = target.prepare(s)
-      const old = target.read(s, ctx)
-      let oldValue: Value
-      let newValue: Value
-      if (typeof old === 'number') {
-        oldValue = old
-        newValue = old + delta
-      } else {
-        oldValue = toNumeric(engine, old, loc)
-        newValue = typeof oldValue === 'bigint' ? oldValue + BigInt(delta) : oldValue + delta
-      }
-      target.write(s, ctx, newValue)
-      return prefix ? newValue : oldValue
+    return (s) => updateReference(engine, target, s, target.prepare(s), delta, prefix, loc)
+  }
+
+  /** `#name in o` once `o` is evaluated. */
+  privateIn(node: Value): (s: Scope, o: Value) => boolean {
+    const engine = this.engine
+    const loc = this.loc(node)
+    const brand = this.privateName(node.left)
+    return (s, o) => {
+      if (!isObject(o))
+        throw engine.error(
+          'TypeError',
+          `Cannot use 'in' operator to search for '#${node.left.name}' in ${String(o)}`,
+          loc,
+        )
+      return brand(s).has(o)
     }
   }
 
@@ -1071,18 +1204,9 @@ class Compiler {
     const engine = this.engine
     const loc = this.loc(node)
     if (node.left.type === 'PrivateIdentifier') {
-      const brand = this.privateName(node.left)
+      const has = this.privateIn(node)
       const right = this.expr(node.right)
-      return (s) => {
-        const o = right(s)
-        if (!isObject(o))
-          throw engine.error(
-            'TypeError',
-            `Cannot use 'in' operator to search for '#${node.left.name}' in ${String(o)}`,
-            loc,
-          )
-        return brand(s).has(o)
-      }
+      return (s) => has(s, right(s))
     }
     const left = this.expr(node.left)
     const right = this.expr(node.right)
@@ -1107,7 +1231,9 @@ class Compiler {
           const a = left(s)
           const b = right(s)
           if (typeof a === 'number' && typeof b === 'number') return a * b
-          return arith(engine, a, b, loc, (x, y) => x * y)
+          return arith(engine, a, b, loc, (x, y) =>
+            typeof x === 'bigint' ? bigIntOperation(engine, '*', x, y) : x * y,
+          )
         }
       case '/':
         return (s) => {
@@ -1124,7 +1250,10 @@ class Compiler {
           return arith(engine, a, b, loc, (x, y) => x % y)
         }
       case '**':
-        return (s) => arith(engine, left(s), right(s), loc, (x, y) => x ** y)
+        return (s) =>
+          arith(engine, left(s), right(s), loc, (x, y) =>
+            typeof x === 'bigint' ? bigIntOperation(engine, '**', x, y) : x ** y,
+          )
       case '<':
         return (s) => {
           const a = left(s)
@@ -1173,7 +1302,10 @@ class Compiler {
       case '^':
         return (s) => arith(engine, left(s), right(s), loc, (x, y) => x ^ y)
       case '<<':
-        return (s) => arith(engine, left(s), right(s), loc, (x, y) => x << y)
+        return (s) =>
+          arith(engine, left(s), right(s), loc, (x, y) =>
+            typeof x === 'bigint' ? bigIntOperation(engine, '<<', x, y) : x << y,
+          )
       case '>>':
         return (s) => arith(engine, left(s), right(s), loc, (x, y) => x >> y)
       case '>>>':
@@ -1217,7 +1349,10 @@ class Compiler {
       }
     }
     const target = this.assignTarget(node.left)
-    const named = node.left.type === 'Identifier' && isAnonymousFunction(node.right)
+    // `(f) = function () {}` names nothing: a parenthesized target is not an identifier reference.
+    // acorn drops the parentheses, but the assignment then starts before its target.
+    const named =
+      node.left.type === 'Identifier' && node.left.start === node.start && isAnonymousFunction(node.right)
     const value = named ? this.namedValue(node.right, node.left.name) : this.expr(node.right)
     if (operator === '=') {
       if (target.simple) {
@@ -1228,6 +1363,7 @@ class Compiler {
           return v
         }
       }
+      if (target.assign) return target.assign(value)
       return (s) => {
         const ctx = target.prepare(s)
         const v = value(s)
@@ -1287,6 +1423,8 @@ class Compiler {
     write: (s: Scope, ctx: Value, v: Value) => void
     simple?: (s: Scope, v: Value) => void
     get?: Expr
+    /** `target = value` in one closure: the same steps as prepare and write, without a context. */
+    assign?: (value: Expr) => Expr
   } {
     const engine = this.engine
     const strict = this.fn.strict
@@ -1313,14 +1451,11 @@ class Compiler {
         }
       }
       if (node.object.type === 'Super') {
-        const home = this.internal(node.object)
-        const self = this.thisFor(node)
-        const key = this.memberKey(node)
         return {
-          prepare: (s) => ({ k: key(s), self: self(s) }),
-          read: (s, c) => Reflect.get(getPrototypeOf(home(s)), c.k, c.self),
-          write: (s, c, v) => {
-            const ok = Reflect.set(getPrototypeOf(home(s)), c.k, v, c.self)
+          prepare: this.superReference(node),
+          read: (_s, c) => Reflect.get(c.base, c.k, c.self),
+          write: (_s, c, v) => {
+            const ok = Reflect.set(c.base, c.k, v, c.self)
             if (!ok && strict)
               throw engine.error('TypeError', `Cannot assign to read only property '${keyText(c.k)}'`, loc)
           },
@@ -1333,21 +1468,37 @@ class Compiler {
           prepare: (s) => object(s),
           read: (_s, o) => getValue(engine, o, key, loc),
           write: (_s, o, v) => setValue(engine, o, key, v, strict, loc),
+          assign: (value) => (s) => {
+            const o = object(s)
+            const v = value(s)
+            setValue(engine, o, key, v, strict, loc)
+            return v
+          },
         }
       }
       const property = this.expr(node.property)
+      /** The key of `o[k]` as a property key; `o` must not be null or undefined. */
+      const keyFor = (o: Value, k: Value): Value => {
+        if (o == null) {
+          throw engine.error(
+            'TypeError',
+            `Cannot set properties of ${o === null ? 'null' : 'undefined'}`,
+            loc,
+          )
+        }
+        return typeof k === 'string' || typeof k === 'number' ? k : toPropertyKey(engine, k)
+      }
       return {
+        assign: (value) => (s) => {
+          const o = object(s)
+          const k = keyFor(o, property(s))
+          const v = value(s)
+          setValue(engine, o, k, v, strict, loc)
+          return v
+        },
         prepare: (s) => {
           const o = object(s)
-          const k = property(s)
-          if (o == null) {
-            throw engine.error(
-              'TypeError',
-              `Cannot set properties of ${o === null ? 'null' : 'undefined'}`,
-              loc,
-            )
-          }
-          return { o, k: toPropertyKey(engine, k) }
+          return { o, k: keyFor(o, property(s)) }
         },
         read: (_s, c) => getValue(engine, c.o, c.k, loc),
         write: (_s, c, v) => setValue(engine, c.o, c.k, v, strict, loc),
@@ -1384,12 +1535,17 @@ class Compiler {
     const engine = this.engine
     const loc = this.loc(node)
     if (node.object.type === 'Super') {
+      // superReference()'s order, without allocating the reference on this common path.
       const home = this.internal(node.object)
       const self = this.thisFor(node)
-      const key = this.memberKey(node)
+      const property = node.computed ? this.expr(node.property) : undefined
+      const name = node.computed ? undefined : node.property.name
       return (s) => {
-        const k = key(s)
-        return Reflect.get(getPrototypeOf(home(s)), k, self(s))
+        const receiver = self(s)
+        if (property === undefined) return Reflect.get(getPrototypeOf(home(s)), name, receiver)
+        const raw = property(s)
+        const base = getPrototypeOf(home(s))
+        return Reflect.get(base, toPropertyKey(engine, raw), receiver)
       }
     }
     const object = inChain ? this.chainElement(node.object) : this.expr(node.object)
@@ -1442,6 +1598,24 @@ class Compiler {
     }
   }
 
+  /**
+   * A `super[key]` reference, in the spec's order: `this` (a ReferenceError before super() in a
+   * derived constructor), the key's value, the home object's prototype, then the property key.
+   */
+  superReference(node: Value): (s: Scope) => { base: Value; k: Value; self: Value } {
+    const engine = this.engine
+    const home = this.internal(node.object)
+    const self = this.thisFor(node)
+    const property = node.computed ? this.expr(node.property) : undefined
+    const name = node.computed ? undefined : node.property.name
+    return (s) => {
+      const receiver = self(s)
+      const raw = property === undefined ? name : property(s)
+      const base = getPrototypeOf(home(s))
+      return { base, k: toPropertyKey(engine, raw), self: receiver }
+    }
+  }
+
   /** `this` as seen by a `super.x` access (the function's `this`). */
   thisFor(node: Value): Expr {
     // The analysis recorded `%this` for the member node of a `super.x` access.
@@ -1466,8 +1640,9 @@ class Compiler {
 
     // Direct `eval(...)` needs the caller's scope. In global code with no local bindings in
     // sight it is global code evaluation and runs; anywhere else it is refused, clearly.
+    // `eval?.(...)` is an ordinary call, hence indirect eval.
     const evalRef =
-      callee.type === 'Identifier' && callee.name === 'eval'
+      callee.type === 'Identifier' && callee.name === 'eval' && !optional
         ? this.analysis.references.get(callee)
         : undefined
     if (evalRef !== undefined && evalRef.binding === undefined) {
@@ -1499,6 +1674,7 @@ class Compiler {
       const raw = implOf(fn)
       try {
         if (raw !== undefined) return raw(self, list, undefined)
+        if (fn === engine.intrinsics.Array) chargeArrayConstruction(engine, list)
         return apply(fn, self, list)
       } catch (error) {
         engine.annotate(error, loc)
@@ -1506,22 +1682,33 @@ class Compiler {
       }
     }
 
-    if (callee.type === 'MemberExpression' && callee.object.type !== 'Super') {
-      const object = inChain ? this.chainElement(callee.object) : this.expr(callee.object)
-      const calleeOptional = callee.optional
-      if (callee.property.type === 'PrivateIdentifier') {
-        const access = this.privateAccess(callee)
+    // `(a?.b)()` still calls with `this` = a: the parenthesised chain is a reference. Its own
+    // short-circuit yields an undefined callee, not a short-circuit of the enclosing chain.
+    const wrapped = callee.type === 'ChainExpression' && callee.expression.type === 'MemberExpression'
+    const member = wrapped ? callee.expression : callee
+    if (member.type === 'MemberExpression' && member.object.type !== 'Super') {
+      const chained = inChain || wrapped
+      const object = chained ? this.chainElement(member.object) : this.expr(member.object)
+      const calleeOptional = member.optional
+      const shorted = wrapped
+        ? () => {
+            if (optional) return SHORT
+            throw notFunction()
+          }
+        : () => SHORT
+      if (member.property.type === 'PrivateIdentifier') {
+        const access = this.privateAccess(member)
         return (s) => {
           const o = object(s)
-          if (inChain && (o === SHORT || (calleeOptional && o == null))) return SHORT
+          if (chained && (o === SHORT || (calleeOptional && o == null))) return shorted()
           const fn = access.get(s, o)
           if (optional && fn == null) return SHORT
           return invoke(fn, o, args(s))
         }
       }
-      const key = this.memberKey(callee)
-      if (!callee.computed && !inChain) {
-        const name: string = callee.property.name
+      const key = this.memberKey(member)
+      if (!member.computed && !chained) {
+        const name: string = member.property.name
         return (s) => {
           const o = object(s)
           let fn
@@ -1532,7 +1719,7 @@ class Compiler {
       }
       return (s) => {
         const o = object(s)
-        if (inChain && (o === SHORT || (calleeOptional && o == null))) return SHORT
+        if (chained && (o === SHORT || (calleeOptional && o == null))) return shorted()
         const fn = getValue(engine, o, key(s), loc)
         if (optional && fn == null) return SHORT
         return invoke(fn, o, args(s))
@@ -1577,6 +1764,7 @@ class Compiler {
           const raw = implOf(fn)
           try {
             if (raw !== undefined) return raw(undefined, list, undefined)
+            if (fn === engine.intrinsics.Array) chargeArrayConstruction(engine, list)
             return apply(fn, undefined, list)
           } catch (error) {
             engine.annotate(error, loc)
@@ -1647,7 +1835,7 @@ class Compiler {
       const list = args(s)
       if (typeof fn !== 'function') throw engine.error('TypeError', `${text} is not a constructor`, loc)
       try {
-        return construct(fn, list)
+        return construct(fn, engine.constructArguments(fn, list))
       } catch (error) {
         if (
           error instanceof TypeError &&
@@ -1769,7 +1957,9 @@ class Compiler {
         : 'sync'
     const outer = this.fn
     const savedLabels = this.pendingLabels
+    const savedCompletion = this.completion
     this.pendingLabels = []
+    this.completion = undefined
     this.fn = { info, kind, strict: info.strict, derived: options.classConstructor?.derived === true }
     let body: Value
     let params: (s: Scope, args: Value[]) => void
@@ -1784,10 +1974,15 @@ class Compiler {
     } finally {
       this.fn = outer
       this.pendingLabels = savedLabels
+      this.completion = savedCompletion
     }
     const size = scope.size
     const template = Array.from({ length: size }, (): Value => undefined)
     for (const binding of scope.bindings.values()) if (binding.tdz) template[binding.slot] = HOLE
+    // The body's own scope, if any, keeps its bindings in this array too.
+    const bodyScope: StaticScope | undefined = this.analysis.scopes.get(node.body)
+    if (bodyScope !== undefined)
+      for (const binding of bodyScope.bindings.values()) if (binding.tdz) template[binding.slot] = HOLE
     if (!node.params.every((p: Value) => p.type === 'Identifier')) {
       // Parameters with defaults or patterns are in their TDZ until initialized, left to right.
       for (const param of node.params) {
@@ -1849,6 +2044,16 @@ class Compiler {
       params(s, args)
       return s
     }
+
+    // Sync functions without an `arguments` object come from realm factories that declare their
+    // parameters, so `length` needs no redefinition (see Engine.functionFactory).
+    const declaresLength =
+      kind === 'sync' && argumentsSlot < 0 && length > 0 && length <= MAX_DECLARED_PARAMETERS
+    const declaredKind = arrow ? 'arrow' : options.method ? 'method' : 'plain'
+    // Arguments past `length` reach only a rest parameter or parameters after a default.
+    const extraArguments = node.params.length > length
+    let anonymousFactory: ((impl: Value) => Value) | undefined
+    let namedFactory: ((impl: Value, name: Value) => Value) | undefined
 
     return (parent: Scope, home: Value, classSetup?: ClassSetup, name?: Value) => {
       let fn: Value
@@ -1930,7 +2135,17 @@ class Compiler {
         fn = classSetup.derived ? factories.derivedClass(impl, classSetup.parent) : factories.baseClass(impl)
         defineProperty(fn, 'name', { value: '', writable: false, enumerable: false, configurable: true })
       } else if (kind === 'sync') {
-        if (name === undefined) {
+        if (declaresLength) {
+          fn =
+            name === undefined
+              ? (anonymousFactory ??= engine.functionFactory(declaredKind, length, false, extraArguments))(
+                  impl,
+                )
+              : (namedFactory ??= engine.functionFactory(declaredKind, length, true, extraArguments))(
+                  impl,
+                  name,
+                )
+        } else if (name === undefined) {
           fn = arrow ? factories.arrow(impl) : options.method ? factories.method(impl) : factories.plain(impl)
         } else {
           fn = arrow
@@ -1949,7 +2164,7 @@ class Compiler {
         fn = factories.asyncGenerator(impl)
         defineProperty(fn, 'name', { value: '', writable: false, enumerable: false, configurable: true })
       }
-      if (length !== 0) {
+      if (length !== 0 && (classSetup !== undefined || !declaresLength)) {
         defineProperty(fn, 'length', {
           value: length,
           writable: false,
@@ -2016,12 +2231,40 @@ class Compiler {
       }
     }
     const statements: Value[] = node.body.body
+    const init = this.bodyScopeInit(node)
     const hoisted = this.hoistedFunctions(statements)
     const list = this.statementList(statements)
+    if (init !== undefined) {
+      return (s) => {
+        init(s)
+        if (hoisted !== undefined) hoisted(s)
+        return list(s)
+      }
+    }
     if (hoisted === undefined) return list
     return (s) => {
       hoisted(s)
       return list(s)
+    }
+  }
+
+  /**
+   * Initializes the separate scope of the body's declarations that a function with parameter
+   * expressions has (see scope-analysis.ts; its slots are in the function's array): a body `var`
+   * named like a parameter starts with the parameter's value.
+   */
+  bodyScopeInit(node: Value): ((s: Scope) => void) | undefined {
+    const scope: StaticScope | undefined = this.analysis.scopes.get(node.body)
+    if (scope === undefined) return undefined
+    const params = this.analysis.functions.get(node)!.scope.bindings
+    const copies: [to: number, from: number][] = []
+    for (const binding of scope.bindings.values()) {
+      const param = params.get(binding.name)
+      if (binding.kind === 'var' && param?.kind === 'param') copies.push([binding.slot, param.slot])
+    }
+    if (copies.length === 0) return undefined
+    return (s) => {
+      for (const [to, from] of copies) s[to] = s[from]
     }
   }
 
@@ -2267,30 +2510,24 @@ class Compiler {
       case 'ObjectPattern': {
         const steps = node.properties.map((property: Value) => {
           if (property.type === 'RestElement') {
-            const bind = this.pattern(property.argument, mode)
-            return { rest: true, bind, key: undefined, fallback: undefined }
+            return { rest: true, key: undefined, ...this.patternElement(property.argument, mode) }
           }
           const key = this.propertyKey(property)
-          const bind = this.pattern(property.value, mode)
-          return { rest: false, bind, key }
+          return { rest: false, key, ...this.patternElement(property.value, mode) }
         })
         const copyRest = engine.helpers.copyRest
         return (s, v) => {
-          if (v == null) {
-            throw engine.error(
-              'TypeError',
-              `Cannot destructure '${String(v)}' as it is ${v === null ? 'null' : 'undefined'}.`,
-              loc,
-            )
-          }
+          if (v == null) throw cannotDestructure(engine, v, loc)
           const used: Value[] = []
           for (const step of steps) {
             if (step.rest) {
-              step.bind(s, copyRest(v, engine.toArray(used)))
+              const ref = step.prepare === undefined ? undefined : step.prepare(s)
+              step.bind(s, copyRest(v, engine.toArray(used)), ref)
             } else {
               const k = step.key!(s)
               used.push(typeof k === 'number' ? String(k) : k)
-              step.bind(s, getValue(engine, v, k, loc))
+              const ref = step.prepare === undefined ? undefined : step.prepare(s)
+              step.bind(s, getValue(engine, v, k, loc), ref)
             }
           }
         }
@@ -2299,51 +2536,204 @@ class Compiler {
         const elements = node.elements.map((element: Value) => {
           if (element === null) return undefined
           if (element.type === 'RestElement')
-            return { rest: true, bind: this.pattern(element.argument, mode) }
-          return { rest: false, bind: this.pattern(element, mode) }
+            return { rest: true, ...this.patternElement(element.argument, mode) }
+          return { rest: false, ...this.patternElement(element, mode) }
         })
         return (s, v) => {
-          const iterator = getIterator(engine, v, loc)
-          const next = iterator.next
-          let done = false
-          const step = (): Value => {
-            if (done) return undefined
-            const result = engine.callFunction(next, iterator, [])
-            if (!isObject(result)) throw engine.error('TypeError', 'Iterator result is not an object', loc)
-            if (result.done) {
-              done = true
-              return undefined
-            }
-            return result.value
-          }
+          const iterator = new PatternIterator(engine, v, loc)
           try {
             for (const element of elements) {
               if (element === undefined) {
-                step()
+                iterator.step()
                 continue
               }
-              if (element.rest) {
-                const rest: Value[] = []
-                while (!done) {
-                  const value = step()
-                  if (!done) rest.push(value)
-                }
-                element.bind(s, engine.toArray(rest))
-              } else {
-                element.bind(s, step())
-              }
+              const ref = element.prepare === undefined ? undefined : element.prepare(s)
+              element.bind(s, element.rest ? iterator.rest() : iterator.step(), ref)
             }
           } catch (error) {
-            if (!done && !engine.isSignal(error)) closeIteratorQuietly(engine, iterator)
+            iterator.abandon(error)
             throw error
           }
-          if (!done) closeIterator(engine, iterator)
+          iterator.finish()
         }
       }
       case 'ParenthesizedExpression':
         return this.pattern(node.expression, mode)
     }
     return this.unsupported(node, `The pattern ${node.type}`)
+  }
+
+  /**
+   * One target of a destructuring pattern. A member-expression target is a reference that the
+   * spec evaluates before the value is fetched (before the iterator steps), so `prepare` runs
+   * first and `bind` gets its result.
+   */
+  patternElement(
+    node: Value,
+    mode: 'init' | 'assign',
+  ): { prepare: ((s: Scope) => Value) | undefined; bind: (s: Scope, v: Value, ref: Value) => void } {
+    const target = node.type === 'AssignmentPattern' ? node.left : node
+    if (mode === 'init' || target.type !== 'MemberExpression') {
+      return { prepare: undefined, bind: this.pattern(node, mode) }
+    }
+    const member = this.assignTarget(target)
+    if (node.type !== 'AssignmentPattern') {
+      return { prepare: member.prepare, bind: (s, v, ref) => member.write(s, ref, v) }
+    }
+    const fallback = this.expr(node.right)
+    return {
+      prepare: member.prepare,
+      bind: (s, v, ref) => member.write(s, ref, v === undefined ? fallback(s) : v),
+    }
+  }
+
+  /** pattern() for a pattern that contains `await` or `yield` (defaults, computed keys, targets). */
+  gpattern(node: Value, mode: 'init' | 'assign'): (s: Scope, v: Value) => Generator<Value, void, Value> {
+    if (!this.analysis.suspends.has(node)) {
+      const bind = this.pattern(node, mode)
+      // oxlint-disable-next-line require-yield -- adapts a sync pattern to the generator protocol
+      return function* (s, v) {
+        bind(s, v)
+      }
+    }
+    const engine = this.engine
+    const loc = this.loc(node)
+    switch (node.type) {
+      case 'AssignmentPattern': {
+        const bind = this.gpattern(node.left, mode)
+        const fallback = this.gexpr(node.right)
+        return function* (s, v) {
+          yield* bind(s, v === undefined ? yield* fallback(s) : v)
+        }
+      }
+      case 'MemberExpression': {
+        const element = this.gpatternElement(node, mode)
+        return function* (s, v) {
+          yield* element.bind(s, v, yield* element.prepare!(s))
+        }
+      }
+      case 'ObjectPattern': {
+        const steps = node.properties.map((property: Value) => {
+          if (property.type === 'RestElement') {
+            return { rest: true, key: undefined, ...this.gpatternElement(property.argument, mode) }
+          }
+          const key = property.computed ? this.gexpr(property.key) : this.wrap(this.propertyKey(property))
+          return { rest: false, key, ...this.gpatternElement(property.value, mode) }
+        })
+        const copyRest = engine.helpers.copyRest
+        return function* (s, v) {
+          if (v == null) throw cannotDestructure(engine, v, loc)
+          const used: Value[] = []
+          for (const step of steps) {
+            if (step.rest) {
+              const ref = step.prepare === undefined ? undefined : yield* step.prepare(s)
+              yield* step.bind(s, copyRest(v, engine.toArray(used)), ref)
+            } else {
+              const k = toPropertyKey(engine, yield* step.key!(s))
+              used.push(k)
+              const ref = step.prepare === undefined ? undefined : yield* step.prepare(s)
+              yield* step.bind(s, getValue(engine, v, k, loc), ref)
+            }
+          }
+        }
+      }
+      case 'ArrayPattern': {
+        const elements = node.elements.map((element: Value) => {
+          if (element === null) return undefined
+          if (element.type === 'RestElement')
+            return { rest: true, ...this.gpatternElement(element.argument, mode) }
+          return { rest: false, ...this.gpatternElement(element, mode) }
+        })
+        return function* (s, v) {
+          const iterator = new PatternIterator(engine, v, loc)
+          try {
+            for (const element of elements) {
+              if (element === undefined) {
+                iterator.step()
+                continue
+              }
+              const ref = element.prepare === undefined ? undefined : yield* element.prepare(s)
+              yield* element.bind(s, element.rest ? iterator.rest() : iterator.step(), ref)
+            }
+          } catch (error) {
+            // A generator's return() leaves through the pattern as a return completion: the
+            // iterator is closed and, unlike under a throw, its own errors win.
+            if (error === RETURN_REQUEST) iterator.finish()
+            else iterator.abandon(error)
+            throw error
+          }
+          iterator.finish()
+        }
+      }
+      case 'ParenthesizedExpression':
+        return this.gpattern(node.expression, mode)
+    }
+    return this.unsupported(node, `await or yield inside the pattern ${node.type}`)
+  }
+
+  /** patternElement() for the suspendable compiler. */
+  gpatternElement(
+    node: Value,
+    mode: 'init' | 'assign',
+  ): {
+    prepare: ((s: Scope) => Generator<Value, Value, Value>) | undefined
+    bind: (s: Scope, v: Value, ref: Value) => Generator<Value, void, Value>
+  } {
+    const target = node.type === 'AssignmentPattern' ? node.left : node
+    if (mode === 'init' || target.type !== 'MemberExpression') {
+      return { prepare: undefined, bind: this.gpattern(node, mode) }
+    }
+    // The reference itself suspends only with await or yield in its object or key.
+    let prepare: (s: Scope) => Generator<Value, Value, Value>
+    let write: (s: Scope, ctx: Value, v: Value) => void
+    if (this.analysis.suspends.has(target)) ({ prepare, write } = this.gassignTarget(target))
+    else {
+      const member = this.assignTarget(target)
+      prepare = this.wrap(member.prepare)
+      write = member.write
+    }
+    const fallback = node.type === 'AssignmentPattern' ? this.gexpr(node.right) : undefined
+    return {
+      prepare,
+      bind: function* (s, v, ref) {
+        write(s, ref, v === undefined && fallback !== undefined ? yield* fallback(s) : v)
+      },
+    }
+  }
+
+  /** assignTarget() for a property reference whose object or key contains await or yield. */
+  gassignTarget(node: Value): {
+    prepare: (s: Scope) => Generator<Value, Value, Value>
+    read: (s: Scope, ctx: Value) => Value
+    write: (s: Scope, ctx: Value, v: Value) => void
+  } {
+    if (node.type === 'ParenthesizedExpression') return this.gassignTarget(node.expression)
+    if (
+      node.type !== 'MemberExpression' ||
+      node.object.type === 'Super' ||
+      node.property.type === 'PrivateIdentifier'
+    )
+      return this.unsupported(node, `await or yield inside this assignment target (${node.type})`)
+    const engine = this.engine
+    const strict = this.fn.strict
+    const loc = this.loc(node)
+    const object = this.gexpr(node.object)
+    const key = node.computed ? this.gexpr(node.property) : this.wrap(this.memberKey(node))
+    return {
+      prepare: function* (s) {
+        const o = yield* object(s)
+        const k = yield* key(s)
+        if (o == null)
+          throw engine.error(
+            'TypeError',
+            `Cannot set properties of ${o === null ? 'null' : 'undefined'}`,
+            loc,
+          )
+        return { o, k: toPropertyKey(engine, k) }
+      },
+      read: (_s, c) => getValue(engine, c.o, c.k, loc),
+      write: (_s, c, v) => setValue(engine, c.o, c.k, v, strict, loc),
+    }
   }
 
   // ---- statements ------------------------------------------------------------------------------
@@ -2384,9 +2774,29 @@ class Compiler {
   }
 
   stmt(node: Value): Stmt {
+    const register = this.completion
+    if (register !== undefined && RESETS_COMPLETION.has(node.type)) {
+      // These statements complete with undefined unless their body leaves a value (ES2015 rules).
+      const inner = this.statementNode(node)
+      return (s) => {
+        register.value = undefined
+        return inner(s)
+      }
+    }
+    return this.statementNode(node)
+  }
+
+  statementNode(node: Value): Stmt {
     switch (node.type) {
       case 'ExpressionStatement': {
         const expression = this.expr(node.expression)
+        const register = this.completion
+        if (register !== undefined) {
+          return (s) => {
+            register.value = expression(s)
+            return undefined
+          }
+        }
         return (s) => {
           expression(s)
           return undefined
@@ -2702,20 +3112,24 @@ class Compiler {
   }
 
   /** The left side of for-in/of: a fresh binding per iteration for let/const. */
-  forBinding(node: Value): { bind: (s: Scope, v: Value) => void; entry: ReturnType<Compiler['blockEntry']> } {
+  forBinding(node: Value): {
+    target: Value
+    mode: 'init' | 'assign'
+    entry: ReturnType<Compiler['blockEntry']>
+  } {
     const left = node.left
     const entry = this.blockEntry(node)
     if (left.type === 'VariableDeclaration') {
-      const id = left.declarations[0].id
-      return { bind: this.pattern(id, left.kind === 'var' ? 'assign' : 'init'), entry }
+      return { target: left.declarations[0].id, mode: left.kind === 'var' ? 'assign' : 'init', entry }
     }
-    return { bind: this.pattern(left, 'assign'), entry }
+    return { target: left, mode: 'assign', entry }
   }
 
   forInOf(node: Value): Stmt {
     const engine = this.engine
     const control = this.loopControl(this.takeLabels())
-    const { bind, entry } = this.forBinding(node)
+    const { target, mode, entry } = this.forBinding(node)
+    const bind = this.pattern(target, mode)
     const right = this.expr(node.right)
     const body = this.stmt(node.body)
     const meter = engine.meter
@@ -2782,13 +3196,15 @@ class Compiler {
       const entry = this.blockEntry(handler)
       const bind = handler.param ? this.pattern(handler.param, 'init') : undefined
       const body = this.stmt(handler.body)
+      const register = this.completion
       onCatch = (s, error) => {
         const inner = entry === undefined ? s : entry.enter(s)
+        if (register !== undefined) register.value = undefined
         if (bind !== undefined) bind(inner, error)
         return body(inner)
       }
     }
-    const finalizer = node.finalizer == null ? undefined : this.stmt(node.finalizer)
+    const finalizer = node.finalizer == null ? undefined : this.finallyBlock(node.finalizer)
     const signal = meter.signalValue
     if (finalizer === undefined) {
       const handle = onCatch!
@@ -2833,6 +3249,23 @@ class Compiler {
       if (c !== undefined) return c
       returnValue = saved
       return completion
+    }
+  }
+
+  /**
+   * A `finally` block that completes normally leaves the try statement's completion value alone;
+   * one that breaks out carries its own value (undefined if it produced none).
+   */
+  finallyBlock(node: Value): Stmt {
+    const body = this.stmt(node)
+    const register = this.completion
+    if (register === undefined) return body
+    return (s) => {
+      const value = register.value
+      register.value = undefined
+      const c = body(s)
+      if (c === undefined) register.value = value
+      return c
     }
   }
 
@@ -2882,10 +3315,12 @@ class Compiler {
       }
     }
     const statements: Value[] = node.body.body
+    const init = this.bodyScopeInit(node)
     const hoisted = this.hoistedFunctions(statements)
     const list = this.gstatementList(statements)
     const engine = this.engine
     return function* (s) {
+      if (init !== undefined) init(s)
       if (hoisted !== undefined) hoisted(s)
       try {
         const c = yield* list(s)
@@ -2955,6 +3390,13 @@ class Compiler {
         }
       }
       case 'BinaryExpression': {
+        if (node.left.type === 'PrivateIdentifier') {
+          const has = this.privateIn(node)
+          const right = this.gexpr(node.right)
+          return function* (s) {
+            return has(s, yield* right(s))
+          }
+        }
         const left = this.gexpr(node.left)
         const right = this.gexpr(node.right)
         const op = binaryOperation(engine, node.operator, loc)
@@ -3029,21 +3471,25 @@ class Compiler {
       case 'AssignmentExpression':
         return this.gassignment(node)
       case 'MemberExpression': {
-        if (node.object.type === 'Super' || node.property.type === 'PrivateIdentifier') {
-          const object = this.gexpr(node.object)
-          if (node.property.type === 'PrivateIdentifier') {
-            const access = this.privateAccess(node)
-            return function* (s) {
-              return access.get(s, yield* object(s))
-            }
+        // A member of `super` suspends only through its key.
+        if (node.object.type === 'Super')
+          return this.unsupported(node, 'await or yield inside a super property key')
+        const object = this.gchainElement(node.object)
+        if (node.property.type === 'PrivateIdentifier') {
+          const access = this.privateAccess(node)
+          const optional = node.optional
+          return function* (s) {
+            const o = yield* object(s)
+            if (o === SHORT || (optional && o == null)) return SHORT
+            return access.get(s, o)
           }
-          return this.unsupported(node, 'await inside a super property key')
         }
-        const object = this.gexpr(node.object)
         const key = node.computed ? this.gexpr(node.property) : undefined
         const name = node.computed ? undefined : node.property.name
+        const optional = node.optional
         return function* (s) {
           const o = yield* object(s)
+          if (o === SHORT || (optional && o == null)) return SHORT
           const k = key === undefined ? name : toPropertyKey(engine, yield* key(s))
           return getValue(engine, o, k, loc)
         }
@@ -3059,7 +3505,7 @@ class Compiler {
           const list = yield* args(s)
           if (typeof fn !== 'function' || !isConstructor(fn))
             throw engine.error('TypeError', `${text} is not a constructor`, loc)
-          return construct(fn, list)
+          return construct(fn, engine.constructArguments(fn, list))
         }
       }
       case 'ChainExpression': {
@@ -3069,12 +3515,40 @@ class Compiler {
           return v === SHORT ? undefined : v
         }
       }
-      case 'TaggedTemplateExpression':
-      case 'UpdateExpression':
+      case 'TaggedTemplateExpression': {
+        if (this.analysis.suspends.has(node.tag))
+          return this.unsupported(node.tag, 'await or yield in a template tag')
+        const siteObject = this.templateSite(node.quasi)
+        const expressions = node.quasi.expressions.map((e: Value) => this.gexpr(e))
+        const { callee } = this.calleeAndThis(node.tag)
+        const notFunction = this.tagNotFunction(node)
+        return function* (s) {
+          const pair = callee(s)
+          const args = [siteObject()]
+          for (const e of expressions) args.push(yield* e(s))
+          if (typeof pair.fn !== 'function') throw notFunction()
+          return engine.callFunction(pair.fn, pair.self, args)
+        }
+      }
+      case 'UpdateExpression': {
+        // Only the target's object or key can suspend.
+        const target = this.gassignTarget(node.argument)
+        const delta: 1 | -1 = node.operator === '++' ? 1 : -1
+        const prefix: boolean = node.prefix
+        return function* (s) {
+          const ctx = yield* target.prepare(s)
+          return updateReference(engine, target, s, ctx, delta, prefix, loc)
+        }
+      }
       case 'ClassExpression':
         return this.unsupported(node, `await or yield inside ${node.type}`)
     }
     return this.unsupported(node, `await or yield inside ${node.type}`)
+  }
+
+  /** gexpr() for a link of an optional chain: a short-circuit propagates as SHORT. */
+  gchainElement(node: Value): GenFn {
+    return this.analysis.suspends.has(node) ? this.gexpr(node) : this.wrap(this.chainElement(node))
   }
 
   gyield(node: Value): GenFn {
@@ -3095,11 +3569,13 @@ class Compiler {
         const iterator = getAsyncIterator(engine, iterable, loc)
         const sync = iterator.__syncIterator
         const target = sync ?? iterator
+        // The spec reads `next` once, when the iterator is obtained.
+        const next = target.next
         let received: Value
         let mode = 0
         for (;;) {
           let result: Value
-          if (mode === 0) result = engine.callFunction(target.next, target, [received])
+          if (mode === 0) result = engine.callFunction(next, target, [received])
           else if (mode === 1) {
             const method = target.throw
             if (method == null) {
@@ -3125,8 +3601,19 @@ class Compiler {
             }
             return value
           }
+          let value: Value
+          if (sync === undefined) value = result.value
+          else {
+            // A rejected value from a sync iterator ends the delegation (the iterator is closed
+            // unless it was being returned from); it is not thrown back into the iterator.
+            try {
+              value = yield { await: true, value: result.value }
+            } catch (error) {
+              if (mode !== 2 && !engine.isSignal(error)) closeIteratorQuietly(engine, sync)
+              throw error
+            }
+          }
           try {
-            const value = sync === undefined ? result.value : yield { await: true, value: result.value }
             received = yield { await: false, value, delegated: true }
             mode = 0
           } catch (error) {
@@ -3145,11 +3632,12 @@ class Compiler {
     return function* (s) {
       const iterable = yield* argument!(s)
       const iterator = getIterator(engine, iterable, loc)
+      const next = iterator.next
       let received: Value
       let mode = 0
       for (;;) {
         let result: Value
-        if (mode === 0) result = engine.callFunction(iterator.next, iterator, [received])
+        if (mode === 0) result = engine.callFunction(next, iterator, [received])
         else if (mode === 1) {
           const method = iterator.throw
           if (method == null) {
@@ -3198,6 +3686,13 @@ class Compiler {
         engine.helpers.copyDataProperties(o, yield* argument(s))
       }
     }
+    if ((property.kind !== 'init' || property.method) && this.analysis.suspends.has(property.key)) {
+      const key = this.gexpr(property.key)
+      const define = this.objectMethod(property)
+      return function* (s, o) {
+        define(s, o, toPropertyKey(engine, yield* key(s)))
+      }
+    }
     if (property.kind !== 'init' || property.method) {
       const sync = this.objectProperty(property)
       // oxlint-disable-next-line require-yield -- adapts a sync step to the generator protocol
@@ -3208,6 +3703,7 @@ class Compiler {
     const key = property.computed ? this.gexpr(property.key) : undefined
     const staticName = property.computed ? undefined : staticKey(property.key)
     const value = this.gexpr(property.value)
+    const anonymous = isAnonymousFunction(property.value)
     return function* (s, o) {
       const k = key === undefined ? staticName : toPropertyKey(engine, yield* key(s))
       const v = yield* value(s)
@@ -3215,6 +3711,7 @@ class Compiler {
         if (isObject(v) || v === null) setPrototypeOf(o, v)
         return
       }
+      if (anonymous && key !== undefined) engine.setName(v, k)
       defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true })
     }
   }
@@ -3224,18 +3721,16 @@ class Compiler {
     const loc = this.loc(node)
     const value = this.gexpr(node.right)
     if (node.left.type === 'ObjectPattern' || node.left.type === 'ArrayPattern') {
-      if (this.analysis.suspends.has(node.left))
-        return this.unsupported(node, 'await inside a destructuring pattern')
-      const bind = this.pattern(node.left, 'assign')
+      const bind = this.gpattern(node.left, 'assign')
       return function* (s) {
         const v = yield* value(s)
-        bind(s, v)
+        yield* bind(s, v)
         return v
       }
     }
-    if (this.analysis.suspends.has(node.left))
-      return this.unsupported(node, 'await inside an assignment target')
-    const target = this.assignTarget(node.left)
+    // Only a target that itself suspends pays for a generator to evaluate its reference.
+    const gtarget = this.analysis.suspends.has(node.left) ? this.gassignTarget(node.left) : undefined
+    const target = gtarget ?? this.assignTarget(node.left)
     const operator: string = node.operator
     const op =
       operator === '=' ||
@@ -3245,7 +3740,7 @@ class Compiler {
         ? undefined
         : binaryOperation(engine, operator.slice(0, -1), loc)
     return function* (s) {
-      const ctx = target.prepare(s)
+      const ctx = gtarget === undefined ? target.prepare(s) : yield* gtarget.prepare(s)
       if (operator === '=') {
         const v = yield* value(s)
         target.write(s, ctx, v)
@@ -3297,20 +3792,25 @@ class Compiler {
     const args = this.gargumentList(node.arguments)
     const text = this.text(callee)
     const optional = node.optional
-    if (
-      callee.type === 'MemberExpression' &&
-      callee.object.type !== 'Super' &&
-      callee.property.type !== 'PrivateIdentifier'
-    ) {
-      const object = this.gexpr(callee.object)
-      const key = callee.computed ? this.gexpr(callee.property) : undefined
-      const name = callee.computed ? undefined : callee.property.name
-      const calleeOptional = callee.optional
+    // As in call(): a parenthesised chain callee keeps its `this` and short-circuits on its own.
+    const wrapped = callee.type === 'ChainExpression' && callee.expression.type === 'MemberExpression'
+    const member = wrapped ? callee.expression : callee
+    if (member.type === 'MemberExpression' && member.object.type !== 'Super') {
+      const object = this.gchainElement(member.object)
+      const privateName =
+        member.property.type === 'PrivateIdentifier' ? this.privateAccess(member) : undefined
+      const key = member.computed ? this.gexpr(member.property) : undefined
+      const name = member.computed ? undefined : member.property.name
+      const calleeOptional = member.optional
       return function* (s) {
         const o = yield* object(s)
-        if (o === SHORT || (calleeOptional && o == null)) return SHORT
-        const k = key === undefined ? name : toPropertyKey(engine, yield* key(s))
-        const fn = getValue(engine, o, k, loc)
+        if (o === SHORT || (calleeOptional && o == null)) {
+          if (!wrapped || optional) return SHORT
+          throw engine.error('TypeError', `${text} is not a function`, loc)
+        }
+        let fn
+        if (privateName !== undefined) fn = privateName.get(s, o)
+        else fn = getValue(engine, o, key === undefined ? name : toPropertyKey(engine, yield* key(s)), loc)
         if (optional && fn == null) return SHORT
         const list = yield* args(s)
         if (typeof fn !== 'function') throw engine.error('TypeError', `${text} is not a function`, loc)
@@ -3322,18 +3822,8 @@ class Compiler {
         }
       }
     }
-    let fnValue: GenFn
-    let self: Expr = () => undefined
-    if (callee.type === 'MemberExpression') {
-      fnValue = this.gexpr(callee)
-      if (callee.object.type === 'Super') self = this.thisFor(callee)
-      else {
-        const object = this.expr(callee.object)
-        self = object
-        if (this.analysis.suspends.has(callee.object))
-          return this.unsupported(node, 'await inside a private method call target')
-      }
-    } else fnValue = this.gexpr(callee)
+    const fnValue = this.gchainElement(callee)
+    const self: Expr = callee.type === 'MemberExpression' ? this.thisFor(callee) : () => undefined
     return function* (s) {
       const fn = yield* fnValue(s)
       if (fn === SHORT || (optional && fn == null)) return SHORT
@@ -3388,9 +3878,12 @@ class Compiler {
       }
       case 'VariableDeclaration': {
         const steps = node.declarations.map((declarator: Value) => {
-          if (this.analysis.suspends.has(declarator.id))
-            return this.unsupported(declarator, 'await inside a destructuring default')
-          const bind = this.pattern(declarator.id, node.kind === 'var' ? 'assign' : 'init')
+          const mode = node.kind === 'var' ? 'assign' : 'init'
+          // Only a pattern that suspends pays for the generator form.
+          const gbind = this.analysis.suspends.has(declarator.id)
+            ? this.gpattern(declarator.id, mode)
+            : undefined
+          const bind = gbind === undefined ? this.pattern(declarator.id, mode) : undefined
           const named =
             declarator.id.type === 'Identifier' &&
             declarator.init != null &&
@@ -3401,12 +3894,14 @@ class Compiler {
               : named
                 ? this.wrap(this.namedValue(declarator.init, declarator.id.name))
                 : this.gexpr(declarator.init)
-          return { bind, value, skip: declarator.init == null && node.kind === 'var' }
+          return { bind, gbind, value, skip: declarator.init == null && node.kind === 'var' }
         })
         return function* (s) {
           for (const step of steps) {
             if (step.skip) continue
-            step.bind(s, step.value === undefined ? undefined : yield* step.value(s))
+            const v = step.value === undefined ? undefined : yield* step.value(s)
+            if (step.gbind === undefined) step.bind!(s, v)
+            else yield* step.gbind(s, v)
           }
           return undefined
         }
@@ -3554,8 +4049,10 @@ class Compiler {
     const engine = this.engine
     const meter = engine.meter
     const control = this.loopControl(this.takeLabels())
-    if (this.analysis.suspends.has(node.left)) return this.unsupported(node, 'await inside a for-of binding')
-    const { bind, entry } = this.forBinding(node)
+    const { target, mode, entry } = this.forBinding(node)
+    // A binding that itself suspends needs the generator form; others keep the cheaper plain one.
+    const gbind = this.analysis.suspends.has(target) ? this.gpattern(target, mode) : undefined
+    const bind = gbind === undefined ? this.pattern(target, mode) : undefined
     const right = this.gexpr(node.right)
     const body = this.gstmt(node.body)
     const loc = this.loc(node.right)
@@ -3573,7 +4070,8 @@ class Compiler {
           if (!keys.stillHas(key)) continue
           if (++meter.ops >= meter.nextCheck) meter.check()
           const s = enter(outer)
-          bind(s, key)
+          if (gbind === undefined) bind!(s, key)
+          else yield* gbind(s, key)
           const c = yield* body(s)
           if (c !== undefined) {
             const action = control(c)
@@ -3621,7 +4119,8 @@ class Compiler {
         try {
           if (isAwait && sync !== undefined) value = yield awaitValue(value)
           const s = enter(outer)
-          bind(s, value)
+          if (gbind === undefined) bind!(s, value)
+          else yield* gbind(s, value)
           c = yield* body(s)
         } catch (error) {
           if (!engine.isSignal(error) || error === RETURN_REQUEST) {
@@ -3648,11 +4147,11 @@ class Compiler {
     let onCatch: ((s: Scope, error: Value) => Generator<Value, Value, Value>) | undefined
     if (handler != null) {
       const entry = this.blockEntry(handler)
-      const bind = handler.param ? this.pattern(handler.param, 'init') : undefined
+      const bind = handler.param ? this.gpattern(handler.param, 'init') : undefined
       const body = this.gstmt(handler.body)
       onCatch = function* (s, error) {
         const inner = entry === undefined ? s : entry.enter(s)
-        if (bind !== undefined) bind(inner, error)
+        if (bind !== undefined) yield* bind(inner, error)
         return yield* body(inner)
       }
     }
@@ -3699,6 +4198,98 @@ class Compiler {
 // ---- helpers ---------------------------------------------------------------------------------
 
 const NOOP: Stmt = () => undefined
+
+/** Functions with more parameters than this get their `length` defined instead (rare). */
+const MAX_DECLARED_PARAMETERS = 16
+
+/** `++`/`--` through a prepared reference: writes the new value, returns the expression's value. */
+function updateReference(
+  engine: Engine,
+  target: { read: (s: Scope, ctx: Value) => Value; write: (s: Scope, ctx: Value, v: Value) => void },
+  s: Scope,
+  ctx: Value,
+  delta: 1 | -1,
+  prefix: boolean,
+  loc: Location,
+): Value {
+  const old = target.read(s, ctx)
+  let oldValue: Value
+  let newValue: Value
+  if (typeof old === 'number') {
+    oldValue = old
+    newValue = old + delta
+  } else {
+    oldValue = toNumeric(engine, old, loc)
+    newValue = typeof oldValue === 'bigint' ? oldValue + BigInt(delta) : oldValue + delta
+  }
+  target.write(s, ctx, newValue)
+  return prefix ? newValue : oldValue
+}
+
+function cannotDestructure(engine: Engine, v: Value, loc: Location): Value {
+  return engine.error(
+    'TypeError',
+    `Cannot destructure '${String(v)}' as it is ${v === null ? 'null' : 'undefined'}.`,
+    loc,
+  )
+}
+
+/** The iterator of an array pattern, shared by the plain and the suspendable pattern code. */
+class PatternIterator {
+  done = false
+  readonly iterator: Value
+  readonly next: Value
+
+  constructor(
+    readonly engine: Engine,
+    iterable: Value,
+    readonly loc: Location,
+  ) {
+    this.iterator = getIterator(engine, iterable, loc)
+    this.next = this.iterator.next
+  }
+
+  step(): Value {
+    if (this.done) return undefined
+    // An iterator that throws from next(), done or value is finished: it is not closed.
+    this.done = true
+    const result = this.engine.callFunction(this.next, this.iterator, [])
+    if (!isObject(result)) throw this.engine.error('TypeError', 'Iterator result is not an object', this.loc)
+    if (result.done) return undefined
+    const value = result.value
+    this.done = false
+    return value
+  }
+
+  rest(): Value {
+    const rest: Value[] = []
+    while (!this.done) {
+      const value = this.step()
+      if (!this.done) rest.push(value)
+    }
+    return this.engine.toArray(rest)
+  }
+
+  /** The pattern failed: close the iterator unless it is finished, keeping the original error. */
+  abandon(error: Value): void {
+    if (!this.done && !this.engine.isSignal(error)) closeIteratorQuietly(this.engine, this.iterator)
+  }
+
+  finish(): void {
+    if (!this.done) closeIterator(this.engine, this.iterator)
+  }
+}
+
+const RESETS_COMPLETION = new Set([
+  'IfStatement',
+  'ForStatement',
+  'ForInStatement',
+  'ForOfStatement',
+  'WhileStatement',
+  'DoWhileStatement',
+  'SwitchStatement',
+  'TryStatement',
+])
 
 function returnValueFor(value: Value): void {
   pendingReturn.value = value
@@ -3909,13 +4500,19 @@ function binaryOperation(engine: Engine, operator: string, loc: Location): (a: V
     case '-':
       return (a, b) => arith(engine, a, b, loc, (x, y) => x - y)
     case '*':
-      return (a, b) => arith(engine, a, b, loc, (x, y) => x * y)
+      return (a, b) =>
+        arith(engine, a, b, loc, (x, y) =>
+          typeof x === 'bigint' ? bigIntOperation(engine, '*', x, y) : x * y,
+        )
     case '/':
       return (a, b) => arith(engine, a, b, loc, (x, y) => x / y)
     case '%':
       return (a, b) => arith(engine, a, b, loc, (x, y) => x % y)
     case '**':
-      return (a, b) => arith(engine, a, b, loc, (x, y) => x ** y)
+      return (a, b) =>
+        arith(engine, a, b, loc, (x, y) =>
+          typeof x === 'bigint' ? bigIntOperation(engine, '**', x, y) : x ** y,
+        )
     case '&':
       return (a, b) => arith(engine, a, b, loc, (x, y) => x & y)
     case '|':
@@ -3923,7 +4520,10 @@ function binaryOperation(engine: Engine, operator: string, loc: Location): (a: V
     case '^':
       return (a, b) => arith(engine, a, b, loc, (x, y) => x ^ y)
     case '<<':
-      return (a, b) => arith(engine, a, b, loc, (x, y) => x << y)
+      return (a, b) =>
+        arith(engine, a, b, loc, (x, y) =>
+          typeof x === 'bigint' ? bigIntOperation(engine, '<<', x, y) : x << y,
+        )
     case '>>':
       return (a, b) => arith(engine, a, b, loc, (x, y) => x >> y)
     case '>>>':

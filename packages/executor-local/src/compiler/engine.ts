@@ -1,5 +1,6 @@
 import { types } from 'node:util'
-import { type Realm, type Value, createRealm } from '../realm.js'
+import { type Realm, type RealmHooks, type Value, createRealm } from '../realm.js'
+import { chargeArrayConstruction, installNativeGuards } from '../natives.js'
 import { Meter } from './meter.js'
 
 /** A source text compiled by the engine; positions are offsets into it. */
@@ -76,6 +77,13 @@ export class Engine {
   /** Host errors already converted, so one host error is always the same sandbox error. */
   readonly converted = new WeakMap<object, Value>()
   lastPrimitiveThrow: Location | undefined
+  /**
+   * Constructors whose arguments are checked (and charged) before `new` runs them, keyed by the
+   * realm constructor: they allocate in proportion to their arguments. Filled by the guards.
+   */
+  readonly constructGuards = new Map<Value, (list: Value[]) => Value[]>()
+  /** What realm code sees when converting a host error overflowed the stack. */
+  readonly overflowError: Value
   readonly errors: Readonly<Record<string, Value>>
   readonly intrinsics: Readonly<Record<string, Value>>
   readonly helpers: Readonly<Record<string, Value>>
@@ -86,19 +94,33 @@ export class Engine {
   /** Evaluates direct eval in global code; set by the interpreter. */
   directEval: ((code: string, strict: boolean) => Value) | undefined
 
+  /** The realm hook through which realm functions call their host implementation. */
+  readonly #guard: RealmHooks['guard']
+  /** Realm function factories by kind and declared parameter count (`functionFactory`). */
+  readonly #factories = new Map<string, (impl: Value, name?: Value) => Value>()
+
   constructor() {
+    this.#guard = (impl, self, args, newTarget, superCall) => {
+      const meter = this.meter
+      const depth = meter.depth
+      try {
+        return impl(self, args, newTarget, superCall)
+      } catch (error) {
+        meter.depth = depth
+        // Inline, not a helper call: near the stack limit even that call could overflow, and
+        // the host RangeError would reach realm code (a promise job, a built-in's callback).
+        let converted = this.overflowError
+        try {
+          converted = this.toSandbox(error)
+        } catch {
+          // The conversion ran out of stack; the frozen realm RangeError stands for it.
+        }
+        throw converted
+      }
+    }
     this.realm = createRealm({
       resume: (state, mode, value) => this.resume(state, mode, value),
-      guard: (impl, self, args, newTarget, superCall) => {
-        const meter = this.meter
-        const depth = meter.depth
-        try {
-          return impl(self, args, newTarget, superCall)
-        } catch (error) {
-          meter.depth = depth
-          throw this.toSandbox(error)
-        }
-      },
+      guard: this.#guard,
     })
     const { realm } = this
     this.global = realm.global
@@ -106,7 +128,64 @@ export class Engine {
     this.intrinsics = realm.intrinsics
     this.helpers = realm.helpers
     this.meter = new Meter(realm.helpers.freeze(realm.helpers.nullObject()))
+    this.overflowError = realm.helpers.freeze(new this.errors.RangeError('Maximum call stack size exceeded'))
     this.sloppySet = realm.objectShape('(function (o, k, v) { o[k] = v; return v })')
+    installNativeGuards(this)
+  }
+
+  /**
+   * A realm factory of functions that declare `arity` parameters, so that their `length` is
+   * right from the start: redefining `length` costs more than creating the function and turns it
+   * into a slow dictionary-mode object. Their argument list is padded to `arity` entries with
+   * `undefined`, which only an `arguments` object could tell from missing arguments: functions
+   * that have one must not come from here. Arguments past `arity` are dropped, unless `extra`
+   * (the function has a rest or default parameter) says they matter: then they are appended on
+   * the host, by index (the realm's array iterator can be replaced).
+   */
+  functionFactory(
+    kind: 'plain' | 'arrow' | 'method',
+    arity: number,
+    named: boolean,
+    extra: boolean,
+  ): (impl: Value, name?: Value) => Value {
+    const key = `${kind} ${arity} ${named} ${extra}`
+    let factory = this.#factories.get(key)
+    if (factory === undefined) {
+      let params = Array.from({ length: arity }, (_, i) => `p${i}`).join(', ')
+      let list = `[${params}]`
+      if (extra) {
+        list = `r.length === 0 ? ${list} : join(${list}, r)`
+        params += ', ...r'
+      }
+      const call =
+        kind === 'arrow'
+          ? `guard(impl, undefined, ${list}, undefined)`
+          : `guard(impl, this, ${list}, ${kind === 'plain' ? 'new.target' : 'undefined'})`
+      const property = named ? '[name]' : "''"
+      const fn =
+        kind === 'method'
+          ? `({ ${property}(${params}) { return ${call} } })[${named ? 'name' : "''"}]`
+          : kind === 'arrow'
+            ? `(${params}) => ${call}`
+            : `function (${params}) { return ${call} }`
+      const body = kind !== 'method' && named ? `({ [name]: ${fn} })[name]` : fn
+      // Strict, like the realm's other factories: `this` reaches the implementation as passed,
+      // which applies the sloppy-mode coercion itself only for sloppy functions.
+      const make = this.realm.objectShape(
+        `(function (guard, join) { 'use strict'; return (impl, name) => ${body} })`,
+      )
+      factory = make(this.#guard, joinArguments) as (impl: Value, name?: Value) => Value
+      this.#factories.set(key, factory)
+    }
+    return factory
+  }
+
+  /**
+   * Lets interpreted calls of `fn`, a realm function made by a factory around `impl`, run `impl`
+   * directly: the realm wrapper and its guard only matter when realm code calls `fn`.
+   */
+  stampImpl(fn: Value, impl: Value): void {
+    stamp(fn, impl)
   }
 
   /** A new error of the sandbox realm, with its position recorded. */
@@ -149,7 +228,7 @@ export class Engine {
       } catch {
         // A host error always has string name and message; keep the defaults if not.
       }
-      if (name === 'RangeError' && /call stack/i.test(message)) {
+      if (name === 'RangeError' && message.includes('call stack')) {
         message = 'Maximum call stack size exceeded'
       }
       const converted = this.error(name in this.errors ? name : 'Error', message)
@@ -173,7 +252,13 @@ export class Engine {
       pendingReturn.value = value
       return state.generator.throw(RETURN_REQUEST)
     } catch (error) {
-      throw this.toSandbox(error)
+      let converted = this.overflowError
+      try {
+        converted = this.toSandbox(error)
+      } catch {
+        // As in the guard: a conversion that ran out of stack stands for a stack overflow.
+      }
+      throw converted
     }
   }
 
@@ -216,11 +301,26 @@ export class Engine {
     defineProperty(fn, 'name', { value: text, writable: false, enumerable: false, configurable: true })
   }
 
+  /** The arguments `new fn(...list)` runs with, after the guard of a guarded constructor. */
+  constructArguments(fn: Value, list: Value[]): Value[] {
+    const guard = this.constructGuards.get(fn)
+    return guard === undefined ? list : guard(list)
+  }
+
   callFunction(fn: Value, self: Value, args: Value[]): Value {
     const raw = implOf(fn)
     if (raw !== undefined) return raw(self, args, undefined)
+    if (fn === this.intrinsics.Array) chargeArrayConstruction(this, args)
     return apply(fn, self, args)
   }
+}
+
+/** The arguments of a realm function past its declared ones, appended as a host list. */
+function joinArguments(head: Value[], rest: Value[]): Value[] {
+  const list: Value[] = []
+  for (let i = 0; i < head.length; i++) list.push(head[i])
+  for (let i = 0; i < rest.length; i++) list.push(rest[i])
+  return list
 }
 
 /** True for objects whose prototype chain ends in the host's `Object.prototype`. */

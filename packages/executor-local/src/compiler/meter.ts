@@ -16,6 +16,25 @@ export interface LimitTrip {
 /** Operations between deadline checks: small enough to stop within about a millisecond. */
 const CHECK_INTERVAL = 2_000
 
+/**
+ * Elements or characters a guarded built-in handles per operation it is charged: about the work
+ * of one interpreted operation (a built-in moves an element in a few nanoseconds).
+ */
+export const UNITS_PER_OPERATION = 32
+
+/**
+ * Bytes a guarded built-in may allocate per operation it is charged: with the default 10 million
+ * operations, built-ins allocate at most about 640 MB in one run.
+ */
+export const BYTES_PER_OPERATION = 64
+
+/**
+ * The most operations one built-in call may be charged, whatever `maxOperations` says: a single
+ * native call cannot be interrupted, so it must stay within a few seconds even when the run has
+ * no operation limit.
+ */
+export const MAX_CALL_OPERATIONS = 2 ** 23
+
 export class Meter {
   ops = 0
   nextCheck = CHECK_INTERVAL
@@ -26,6 +45,9 @@ export class Meter {
   signal: AbortSignal | undefined
   tripped: LimitTrip | undefined
   timeoutMs = Infinity
+  /** The most bytes one built-in call may allocate (from `memoryMb`). */
+  maxBytes = Infinity
+  memoryMb = Infinity
   /**
    * What is thrown once a limit trips: a frozen null-prototype object of the sandbox realm, so even
    * when a realm built-in (a promise job) hands it to sandbox code, it leads nowhere: no
@@ -38,8 +60,13 @@ export class Meter {
   }
 
   /** Starts a run: resets the counters and arms the limits. */
-  start(limits: { maxOperations: number; timeoutMs: number; maxCallDepth: number }, signal?: AbortSignal) {
+  start(
+    limits: { maxOperations: number; timeoutMs: number; maxCallDepth: number; memoryMb?: number },
+    signal?: AbortSignal,
+  ) {
     this.ops = 0
+    this.memoryMb = limits.memoryMb ?? Infinity
+    this.maxBytes = this.memoryMb * 2 ** 20
     this.maxOps = limits.maxOperations
     this.timeoutMs = limits.timeoutMs
     this.deadline = Number.isFinite(limits.timeoutMs) ? performance.now() + limits.timeoutMs : Infinity
@@ -75,9 +102,40 @@ export class Meter {
     this.nextCheck = Math.min(this.ops + CHECK_INTERVAL, this.maxOps + 1)
   }
 
+  /**
+   * Charges a built-in call before it runs, for the larger of its work (`units` elements or
+   * characters) and the bytes it allocates (an estimate). A call over the memory cap, over the
+   * per-call cap or over the operations left is refused with a limit before it starts.
+   */
+  charge(units: number, bytes: number, what: string): void {
+    if (this.tripped !== undefined) throw this.signalValue
+    if (bytes > this.maxBytes) {
+      this.trip({
+        limit: 'memoryMb',
+        message: `${what} would allocate about ${Math.ceil(bytes / 2 ** 20)} MB in one call, more than memoryMb (${this.memoryMb} MB) allows; work on smaller pieces.`,
+      })
+    }
+    const cost = Math.ceil(Math.max(units / UNITS_PER_OPERATION, bytes / BYTES_PER_OPERATION))
+    if (cost > MAX_CALL_OPERATIONS || this.ops + cost > this.maxOps) {
+      this.trip({
+        limit: 'maxOperations',
+        message: `${what} on ${units} elements or characters would cost ${cost} operations, more than ${cost > MAX_CALL_OPERATIONS ? `one built-in call may (${MAX_CALL_OPERATIONS})` : `the operations left of maxOperations (${this.maxOps})`}; work on smaller pieces.`,
+      })
+    }
+    this.ops += cost
+    if (this.ops >= this.nextCheck) this.check()
+  }
+
+  /**
+   * Called when a limit trips, wherever that happens: a trip inside a promise job must end a run
+   * that is waiting for a promise that will now never settle.
+   */
+  onTrip: (() => void) | undefined
+
   trip(limit: LimitTrip): never {
     if (this.tripped === undefined) this.tripped = limit
     this.nextCheck = -1
+    this.onTrip?.()
     throw this.signalValue
   }
 

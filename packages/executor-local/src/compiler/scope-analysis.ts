@@ -72,6 +72,11 @@ export class StaticScope {
   readonly bindings = new Map<string, Binding>()
   readonly children: StaticScope[] = []
   materialized: boolean
+  /**
+   * Never materialized, even when captured: a function body's own scope, entered once per call,
+   * whose bindings can live in the function's array (the separation is only in name resolution).
+   */
+  inline = false
   /** Slots used, slot 0 being the parent; only meaningful when materialized. */
   size = 1
 
@@ -119,6 +124,39 @@ export interface Analysis {
 }
 
 const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression'])
+
+/**
+ * The child nodes of the commonest node types the analysis has no case of its own for, so that it
+ * need not enumerate their keys (each entry is a node, an array of nodes and nulls, or null).
+ */
+const CHILD_KEYS = new Map<string, readonly string[]>([
+  ['ExpressionStatement', ['expression']],
+  ['VariableDeclaration', ['declarations']],
+  ['VariableDeclarator', ['id', 'init']],
+  ['ReturnStatement', ['argument']],
+  ['ThrowStatement', ['argument']],
+  ['IfStatement', ['test', 'consequent', 'alternate']],
+  ['WhileStatement', ['test', 'body']],
+  ['Literal', []],
+  ['TemplateLiteral', ['expressions']],
+  ['TaggedTemplateExpression', ['tag', 'quasi']],
+  ['BinaryExpression', ['left', 'right']],
+  ['LogicalExpression', ['left', 'right']],
+  ['AssignmentExpression', ['left', 'right']],
+  ['UnaryExpression', ['argument']],
+  ['UpdateExpression', ['argument']],
+  ['ConditionalExpression', ['test', 'consequent', 'alternate']],
+  ['SequenceExpression', ['expressions']],
+  ['ArrayExpression', ['elements']],
+  ['ObjectExpression', ['properties']],
+  ['SpreadElement', ['argument']],
+  ['NewExpression', ['callee', 'arguments']],
+  ['ChainExpression', ['expression']],
+  ['ObjectPattern', ['properties']],
+  ['ArrayPattern', ['elements']],
+  ['AssignmentPattern', ['left', 'right']],
+  ['RestElement', ['argument']],
+])
 
 /** Identifiers a binding pattern declares. */
 export function patternNames(pattern: Value, out: Value[] = []): Value[] {
@@ -176,6 +214,8 @@ export function analyze(program: Value, options: { strict?: boolean } = {}): Ana
   // The chain of nodes from the current function's body down to the node being visited, so an
   // await or yield can mark every node on the way as suspending.
   let path: Node[] = []
+  /** Inside a class: all of its code is strict. */
+  let classDepth = 0
 
   const markSuspends = (fn: FunctionInfo) => {
     fn.suspends = true
@@ -187,6 +227,14 @@ export function analyze(program: Value, options: { strict?: boolean } = {}): Ana
     while (current !== undefined) {
       const binding = current.bindings.get(name)
       if (binding !== undefined) {
+        // `var arguments` names the arguments object itself: it starts out holding it.
+        if (
+          name === 'arguments' &&
+          binding.kind === 'var' &&
+          current.kind === 'function' &&
+          !current.fn.arrow
+        )
+          binding.kind = 'arguments'
         if (binding.scope.fn !== scope.fn) binding.captured = true
         references.set(node, { binding, from: scope })
         return
@@ -223,40 +271,60 @@ export function analyze(program: Value, options: { strict?: boolean } = {}): Ana
     references.set(node, { binding: undefined, from: scope })
   }
 
-  // Declarations hoisted to a function (or the script): var anywhere, function declarations at its top level.
+  // Declarations hoisted to a function (or the script): var anywhere, function declarations at its
+  // top level. Only statements can declare a var (as the spec's VarDeclaredNames): the walk never
+  // enters expressions, where only nested functions, which have their own, could.
   const hoistVars = (node: Value, scope: StaticScope, topLevel: boolean) => {
     if (node === null || typeof node !== 'object') return
     switch (node.type) {
       case 'Program':
       case 'BlockStatement':
-        if (topLevel) {
-          // The body of a function or script: its function declarations are hoisted here.
-          for (const statement of node.body) hoistVars(statement, scope, true)
-          return
-        }
-        break
+        // The body of a function or script: its function declarations are hoisted here.
+        for (const statement of node.body) hoistVars(statement, scope, topLevel)
+        return
       case 'VariableDeclaration':
         if (node.kind === 'var') {
           for (const declarator of node.declarations)
             for (const id of patternNames(declarator.id)) scope.declare(id.name, 'var')
         }
-        for (const declarator of node.declarations) hoistVars(declarator.init, scope, false)
         return
       case 'FunctionDeclaration':
-        if (topLevel) scope.declare(node.id.name, 'function')
+        // Only `export default function () {}` has no name: the module's default export binding.
+        if (topLevel) scope.declare(node.id?.name ?? '*default*', 'function')
         return
-      case 'FunctionExpression':
-      case 'ArrowFunctionExpression':
-      case 'ClassDeclaration':
-      case 'ClassExpression':
+      case 'ExportNamedDeclaration':
+      case 'ExportDefaultDeclaration':
+        // Module code: an exported declaration is hoisted like an unexported one.
+        hoistVars(node.declaration, scope, topLevel)
         return
-    }
-    for (const key in node) {
-      if (key === 'type' || key === 'loc' || key === 'start' || key === 'end') continue
-      const child = node[key]
-      if (Array.isArray(child)) for (const item of child) hoistVars(item, scope, false)
-      else if (child !== null && typeof child === 'object' && typeof child.type === 'string')
-        hoistVars(child, scope, false)
+      case 'IfStatement':
+        hoistVars(node.consequent, scope, false)
+        hoistVars(node.alternate, scope, false)
+        return
+      case 'ForStatement':
+        hoistVars(node.init, scope, false)
+        hoistVars(node.body, scope, false)
+        return
+      case 'ForInStatement':
+      case 'ForOfStatement':
+        hoistVars(node.left, scope, false)
+        hoistVars(node.body, scope, false)
+        return
+      case 'WhileStatement':
+      case 'DoWhileStatement':
+      case 'LabeledStatement':
+      case 'WithStatement':
+        hoistVars(node.body, scope, false)
+        return
+      case 'TryStatement':
+        hoistVars(node.block, scope, false)
+        hoistVars(node.handler?.body, scope, false)
+        hoistVars(node.finalizer, scope, false)
+        return
+      case 'SwitchStatement':
+        for (const switchCase of node.cases)
+          for (const statement of switchCase.consequent) hoistVars(statement, scope, false)
+        return
     }
   }
 
@@ -277,6 +345,12 @@ export function analyze(program: Value, options: { strict?: boolean } = {}): Ana
         scope.declare(declaration.id.name, 'let').kind = 'function'
       } else if (declaration.type === 'ImportDeclaration') {
         for (const specifier of declaration.specifiers) scope.declare(specifier.local.name, 'import')
+      } else if (
+        statement.type === 'ExportDefaultDeclaration' &&
+        declaration.type !== 'FunctionDeclaration'
+      ) {
+        // `export default <expression>` and anonymous classes: a hidden const holds the value.
+        scope.declare('*default*', 'const').declEnd = statement.end
       }
     }
   }
@@ -286,7 +360,7 @@ export function analyze(program: Value, options: { strict?: boolean } = {}): Ana
     const bodyStatements = node.body.type === 'BlockStatement' ? node.body.body : []
     const fn: FunctionInfo = {
       node,
-      strict: scope.fn.strict || hasUseStrict(bodyStatements),
+      strict: scope.fn.strict || classDepth > 0 || hasUseStrict(bodyStatements),
       arrow: isArrow,
       parent: scope.fn,
       scope: undefined as unknown as StaticScope,
@@ -304,9 +378,17 @@ export function analyze(program: Value, options: { strict?: boolean } = {}): Ana
         binding.declEnd = param.end
       }
     }
-    hoistVars(node.body, fnScope, true)
+    // With parameter expressions, closures in the parameters must not see the body's
+    // declarations: those get a scope of their own (FunctionDeclarationInstantiation, step 28).
+    let bodyScope = fnScope
+    if (!simpleParams && node.body.type === 'BlockStatement') {
+      bodyScope = new StaticScope('block', fnScope, fn)
+      bodyScope.inline = true
+      scopes.set(node.body, bodyScope)
+    }
+    hoistVars(node.body, bodyScope, true)
     if (node.body.type === 'BlockStatement') {
-      declareLexical(bodyStatements, fnScope, false)
+      declareLexical(bodyStatements, bodyScope, false)
     }
     if (node.type === 'FunctionExpression' && node.id && !fnScope.bindings.has(node.id.name)) {
       fnScope.declare(node.id.name, 'callee')
@@ -315,7 +397,7 @@ export function analyze(program: Value, options: { strict?: boolean } = {}): Ana
     path = []
     for (const param of node.params) visit(param, fnScope)
     if (node.body.type === 'BlockStatement') {
-      for (const statement of bodyStatements) visit(statement, fnScope)
+      for (const statement of bodyStatements) visit(statement, bodyScope)
     } else {
       visit(node.body, fnScope)
     }
@@ -323,10 +405,20 @@ export function analyze(program: Value, options: { strict?: boolean } = {}): Ana
   }
 
   const visitClass = (node: Value, scope: StaticScope) => {
-    if (node.superClass) visit(node.superClass, scope)
+    classDepth++
+    try {
+      visitClassBody(node, scope)
+    } finally {
+      classDepth--
+    }
+  }
+
+  const visitClassBody = (node: Value, scope: StaticScope) => {
     const classScope = new StaticScope('block', scope, scope.fn)
     scopes.set(node, classScope)
     if (node.id) classScope.declare(node.id.name, 'const')
+    // The heritage sees the class's own name, still uninitialized, but not its private names.
+    if (node.superClass) visit(node.superClass, classScope)
     for (const element of node.body.body) {
       if (element.key?.type === 'PrivateIdentifier') classScope.declare(`#${element.key.name}`, 'internal')
     }
@@ -420,7 +512,7 @@ export function analyze(program: Value, options: { strict?: boolean } = {}): Ana
         if (node.meta.name === 'new') functionInternal(node, '%newtarget', scope)
         return
       case 'FunctionDeclaration':
-        reference(node.id, node.id.name, scope)
+        if (node.id) reference(node.id, node.id.name, scope)
         visitFunction(node, scope)
         return
       case 'FunctionExpression':
@@ -429,7 +521,7 @@ export function analyze(program: Value, options: { strict?: boolean } = {}): Ana
         return
       case 'ClassDeclaration':
       case 'ClassExpression':
-        if (node.type === 'ClassDeclaration') reference(node.id, node.id.name, scope)
+        if (node.type === 'ClassDeclaration' && node.id) reference(node.id, node.id.name, scope)
         visitClass(node, scope)
         return
       case 'BlockStatement': {
@@ -455,8 +547,11 @@ export function analyze(program: Value, options: { strict?: boolean } = {}): Ana
         if (node.type === 'ForOfStatement' && node.await) markSuspends(scope.fn)
         const loop = new StaticScope('block', scope, scope.fn)
         scopes.set(node, loop)
-        if (node.left.type === 'VariableDeclaration' && node.left.kind !== 'var')
+        if (node.left.type === 'VariableDeclaration' && node.left.kind !== 'var') {
           declareLexical([node.left], loop, false)
+          // Initialized only once the iterated expression, written after them, has run.
+          for (const binding of loop.bindings.values()) binding.declEnd = node.right.end
+        }
         // The iterated expression sees the loop's bindings in their TDZ, as the spec's TDZ scope does.
         visit(node.right, loop)
         visit(node.left, loop)
@@ -534,6 +629,16 @@ export function analyze(program: Value, options: { strict?: boolean } = {}): Ana
         visit(node.declaration, scope)
         return
     }
+    const childKeys = CHILD_KEYS.get(node.type)
+    if (childKeys !== undefined) {
+      for (const key of childKeys) {
+        const child = node[key]
+        if (Array.isArray(child)) {
+          for (const item of child) if (item !== null) visit(item, scope)
+        } else visit(child, scope)
+      }
+      return
+    }
     for (const key in node) {
       if (key === 'type' || key === 'loc' || key === 'start' || key === 'end' || key.startsWith('__'))
         continue
@@ -552,7 +657,7 @@ export function analyze(program: Value, options: { strict?: boolean } = {}): Ana
 
   // Materialize captured block scopes, then give every binding its slot.
   const assign = (scope: StaticScope) => {
-    if (scope.kind === 'block') {
+    if (scope.kind === 'block' && !scope.inline) {
       for (const binding of scope.bindings.values()) if (binding.captured) scope.materialized = true
     }
     const home = scope.home
