@@ -309,6 +309,18 @@ function parseCodeAction(
   return { source: stripped, program, scan: scanProgram(program, stripped, importFunction, false) }
 }
 
+/**
+ * Whether swc's TypeScript parser could read `source` differently from `program`, its JavaScript
+ * parse (acorn, with the options of {@link stripTypeScript}'s own check): see
+ * {@link ProgramScan.typeScript}. When false, `stripTypeScript(source)` gives `source` back (or
+ * refuses it as TypeScript and lets it pass as the JavaScript it is), so a caller that already
+ * parsed the code as JavaScript can skip the strip, whose WebAssembly round trip costs more than
+ * the parse. Recursive: a caller must handle a `RangeError` on very deeply nested code.
+ */
+export function mayReadAsTypeScript(program: Program, source: string): boolean {
+  return scanProgram(program, source, '', true).typeScript
+}
+
 /** Assembles the script from copied and generated text, recording where each piece came from. */
 class ScriptBuilder {
   readonly pieces: Piece[] = []

@@ -25,6 +25,7 @@ export {
 } from './code-extraction.js'
 export {
   codeFrame,
+  mayReadAsTypeScript,
   type PreparedCodeAction,
   type PrepareCodeActionOptions,
   prepareCodeAction,
