@@ -228,8 +228,8 @@ const cases: [string, string, unknown][] = [
   ],
   [
     'await in destructuring defaults, keys and targets',
-    '(async () => { const o = {}; const [a = await 1, { b = await Promise.resolve(2) } = {}] = []; [o[await "k"]] = [3]; ({ [await "c"]: o.c } = { c: 4 }); for (const [x = await 5] of [[]]) o.x = x; return [a, b, o.k, o.c, o.x].join() })()',
-    '1,2,3,4,5',
+    '(async () => { const o = {}; const [a = await 1, { b = await Promise.resolve(2) } = {}, f = () => 0] = []; [o[await "k"]] = [3]; ({ [await "c"]: o.c } = { c: 4 }); for (const [x = await 5] of [[]]) o.x = x; return [a, b, o.k, o.c, o.x, f.name].join() })()',
+    '1,2,3,4,5,f',
   ],
   [
     'return() at a yield inside an array pattern closes its iterator',

@@ -2601,7 +2601,10 @@ class Compiler {
     switch (node.type) {
       case 'AssignmentPattern': {
         const bind = this.gpattern(node.left, mode)
-        const fallback = this.gexpr(node.right)
+        const named = node.left.type === 'Identifier' && isAnonymousFunction(node.right)
+        const fallback = named
+          ? this.wrap(this.namedValue(node.right, node.left.name))
+          : this.gexpr(node.right)
         return function* (s, v) {
           yield* bind(s, v === undefined ? yield* fallback(s) : v)
         }
