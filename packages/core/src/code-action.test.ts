@@ -1,6 +1,6 @@
 import vm from 'node:vm'
 import { describe, expect, test } from 'vitest'
-import { codeFrame, type PreparedCodeAction, prepareCodeAction } from './code-action.js'
+import { codeFrame, mayReadAsTypeScript, type PreparedCodeAction, prepareCodeAction } from './code-action.js'
 import { CodeSyntaxError } from './errors.js'
 import { parseScript, stripTypeScript } from './typescript.js'
 
@@ -378,6 +378,20 @@ describe('prepareCodeAction: JavaScript that TypeScript reads differently', () =
         declaredNames: true,
       })),
     )
+  })
+
+  test('mayReadAsTypeScript tells such code from JavaScript the strip gives back unchanged', () => {
+    expect(readDifferently.filter((code) => !mayReadAsTypeScript(parseScript(code), code))).toEqual([])
+    const plain = [
+      'for (let i = 0; i < 3; i++) n += i',
+      'const a = [1].map((x) => x * 2)\na.length > 1 ? a[0] : 0',
+    ]
+    expect(
+      plain.map((code) => [mayReadAsTypeScript(parseScript(code), code), stripTypeScript(code) === code]),
+    ).toEqual([
+      [false, true],
+      [false, true],
+    ])
   })
 
   test('a generic call runs as a call, not as comparisons', async () => {
