@@ -63,6 +63,11 @@ export class LogCollector {
     return this.#text
   }
 
+  /** Whether the limit was reached: later lines are dropped, so callers may skip formatting them. */
+  get truncated(): boolean {
+    return this.#truncated
+  }
+
   /** Adds one console entry; the one that crosses the limit is cut to fit and the marker follows. */
   add(line: string): void {
     if (this.#truncated) return

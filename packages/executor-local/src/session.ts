@@ -12,6 +12,8 @@ import {
   type RunOutcome,
   type SessionOptions,
   type ToolCaller,
+  LogCollector,
+  abortedRunError,
   assertUniqueToolNames,
   codeFrame,
   createToolCaller,
@@ -20,7 +22,7 @@ import {
   stripTypeScript,
   toData,
 } from '@airlock/core'
-import { HOLE, type Location, type Source } from './compiler/engine.js'
+import type { Location, Source } from './compiler/engine.js'
 import { formatConsoleArguments } from './console-format.js'
 import { CompileError, Interpreter, lineColumn, parseCode } from './interpreter.js'
 import { ModuleError, ModuleLoader } from './module-loader.js'
@@ -33,10 +35,7 @@ interface RunState {
   readonly code: string
   source: Source | undefined
   readonly caller: ToolCaller
-  readonly onLog: ((line: string) => void) | undefined
-  logs: string
-  outputBytes: number
-  truncated: boolean
+  readonly log: LogCollector
   finished: boolean
   final: { readonly answer: Data } | undefined
   /** Set when the run must end with this error whatever the code does next. */
@@ -166,31 +165,8 @@ export class LocalSession implements ExecutorSession {
 
   #print(args: Value[]): void {
     const run = this.#current
-    if (run === undefined || run.finished || run.final !== undefined || run.truncated) return
-    const line = formatConsoleArguments(args, this.#plainPrototypes)
-    const limit = this.#limits.maxOutputBytes
-    const bytes = Buffer.byteLength(line) + 1
-    if (run.outputBytes + bytes <= limit) {
-      run.outputBytes += bytes
-      this.#emit(run, line)
-      return
-    }
-    run.truncated = true
-    const cut = cutToBytes(line, limit - run.outputBytes - 1)
-    if (cut !== '') this.#emit(run, cut)
-    this.#emit(
-      run,
-      `[output truncated: the code printed more than maxOutputBytes (${limit} bytes); print less, e.g. a summary or a slice]`,
-    )
-  }
-
-  #emit(run: RunState, line: string): void {
-    run.logs += `${line}\n`
-    try {
-      run.onLog?.(line)
-    } catch {
-      // A failing listener must not fail the run: the line is in `logs` either way.
-    }
+    if (run === undefined || run.finished || run.final !== undefined || run.log.truncated) return
+    run.log.add(formatConsoleArguments(args, this.#plainPrototypes))
   }
 
   #finalAnswer(value: Value): never {
@@ -353,10 +329,7 @@ export class LocalSession implements ExecutorSession {
       code,
       source: undefined,
       caller,
-      onLog,
-      logs: '',
-      outputBytes: 0,
-      truncated: false,
+      log: new LogCollector(this.#limits.maxOutputBytes, onLog),
       finished: false,
       final: undefined,
       failure: undefined,
@@ -380,9 +353,9 @@ export class LocalSession implements ExecutorSession {
       }
       const limitError = caller.limitError
       if (limitError !== undefined && !(result.type === 'error' && result.error.kind === 'limit')) {
-        return { type: 'error', error: limitError, logs: run.logs, stats }
+        return { type: 'error', error: limitError, logs: run.log.text, stats }
       }
-      return { ...result, logs: run.logs, stats }
+      return { ...result, logs: run.log.text, stats }
     }
 
     if (this.#disposed) {
@@ -395,7 +368,7 @@ export class LocalSession implements ExecutorSession {
         },
       })
     }
-    if (signal?.aborted) return finish({ type: 'error', error: abortedError() })
+    if (signal?.aborted) return finish({ type: 'error', error: abortedRunError(false) })
 
     let compiled: ReturnType<Interpreter['compile']>
     try {
@@ -543,7 +516,7 @@ export class LocalSession implements ExecutorSession {
         : undefined
       const onAbort = () => {
         meter.stop({ limit: 'aborted', message: '' })
-        end({ error: abortedError() })
+        end({ error: abortedRunError(false) })
       }
       signal?.addEventListener('abort', onAbort, { once: true })
       this.#interrupt = (error) => end({ error })
@@ -555,7 +528,7 @@ export class LocalSession implements ExecutorSession {
     const limits = this.#limits
     switch (trip.limit) {
       case 'aborted':
-        return abortedError()
+        return abortedRunError(false)
       case 'timeoutMs':
         return {
           kind: 'limit',
@@ -650,23 +623,6 @@ function readText(error: object, key: string, fallback: string): string {
   return fallback
 }
 
-function abortedError(): RunError {
-  return { kind: 'aborted', name: 'AbortError', message: 'The run was aborted by the caller.' }
-}
-
-/** The longest prefix of `text` that fits in `budget` UTF-8 bytes, never splitting a character. */
-function cutToBytes(text: string, budget: number): string {
-  let used = 0
-  let end = 0
-  for (const character of text) {
-    const size = Buffer.byteLength(character)
-    if (used + size > budget) break
-    used += size
-    end += character.length
-  }
-  return text.slice(0, end)
-}
-
 // ---- unhandled rejections ------------------------------------------------------------------------
 
 /**
@@ -691,5 +647,3 @@ function installRejectionFilter(): void {
     if (process.listenerCount('unhandledRejection') === 1) throw reason
   })
 }
-
-void HOLE

@@ -44,6 +44,7 @@ import {
   keyText,
   setValue,
   spreadToList,
+  toPrimitive,
   toPropertyKey,
 } from './operations.js'
 import {
@@ -4392,8 +4393,7 @@ function expectedArgumentCount(params: Value[]): number {
   return count
 }
 
-const constructorProbe = { construct: () => ({}) }
-/** IsConstructor without side effects: a proxy over the function has [[Construct]] only if it does. */
+/** IsConstructor: `Reflect.construct` refuses a `newTarget` that is not a constructor. */
 function isConstructor(fn: Value): boolean {
   try {
     construct(String, [], fn)
@@ -4402,13 +4402,12 @@ function isConstructor(fn: Value): boolean {
     return false
   }
 }
-void constructorProbe
 
 function templateString(engine: Engine, value: Value): string {
   if (typeof value === 'string') return value
   if (typeof value === 'symbol') throw engine.error('TypeError', 'Cannot convert a Symbol value to a string')
   if (isObject(value)) {
-    const primitive = toPrimitiveValue(engine, value, 'string')
+    const primitive = toPrimitive(engine, value, 'string')
     if (typeof primitive === 'symbol')
       throw engine.error('TypeError', 'Cannot convert a Symbol value to a string')
     return String(primitive)
@@ -4416,28 +4415,8 @@ function templateString(engine: Engine, value: Value): string {
   return String(value)
 }
 
-function toPrimitiveValue(engine: Engine, value: Value, hint: 'string' | 'number' | 'default'): Value {
-  if (!isObject(value)) return value
-  const exotic = value[Symbol.toPrimitive]
-  if (exotic != null) {
-    if (typeof exotic !== 'function') throw engine.error('TypeError', 'Symbol.toPrimitive is not a function')
-    const result = engine.callFunction(exotic, value, [hint])
-    if (isObject(result)) throw engine.error('TypeError', 'Cannot convert object to primitive value')
-    return result
-  }
-  const order = hint === 'string' ? ['toString', 'valueOf'] : ['valueOf', 'toString']
-  for (const name of order) {
-    const method = value[name]
-    if (typeof method === 'function') {
-      const result = engine.callFunction(method, value, [])
-      if (!isObject(result)) return result
-    }
-  }
-  throw engine.error('TypeError', 'Cannot convert object to primitive value')
-}
-
 function toPrimitiveNumber(engine: Engine, value: Value): Value {
-  const primitive = toPrimitiveValue(engine, value, 'number')
+  const primitive = toPrimitive(engine, value, 'number')
   if (typeof primitive === 'symbol')
     throw engine.error('TypeError', 'Cannot convert a Symbol value to a number')
   return primitive
@@ -4445,7 +4424,7 @@ function toPrimitiveNumber(engine: Engine, value: Value): Value {
 
 function toNumeric(engine: Engine, value: Value, loc: Location): Value {
   if (typeof value === 'number' || typeof value === 'bigint') return value
-  const primitive = isObject(value) ? toPrimitiveValue(engine, value, 'number') : value
+  const primitive = isObject(value) ? toPrimitive(engine, value, 'number') : value
   if (typeof primitive === 'bigint') return primitive
   if (typeof primitive === 'symbol')
     throw engine.error('TypeError', 'Cannot convert a Symbol value to a number', loc)
@@ -4453,8 +4432,8 @@ function toNumeric(engine: Engine, value: Value, loc: Location): Value {
 }
 
 function add(engine: Engine, a: Value, b: Value, loc: Location): Value {
-  const pa = isObject(a) ? toPrimitiveValue(engine, a, 'default') : a
-  const pb = isObject(b) ? toPrimitiveValue(engine, b, 'default') : b
+  const pa = isObject(a) ? toPrimitive(engine, a, 'default') : a
+  const pb = isObject(b) ? toPrimitive(engine, b, 'default') : b
   if (typeof pa === 'string' || typeof pb === 'string') {
     if (typeof pa === 'symbol' || typeof pb === 'symbol')
       throw engine.error('TypeError', 'Cannot convert a Symbol value to a string', loc)
@@ -4479,8 +4458,8 @@ function compare(
   op: (x: Value, y: Value) => boolean,
   _swap: boolean,
 ): boolean {
-  const pa = isObject(a) ? toPrimitiveValue(engine, a, 'number') : a
-  const pb = isObject(b) ? toPrimitiveValue(engine, b, 'number') : b
+  const pa = isObject(a) ? toPrimitive(engine, a, 'number') : a
+  const pb = isObject(b) ? toPrimitive(engine, b, 'number') : b
   if (typeof pa === 'symbol' || typeof pb === 'symbol')
     throw engine.error('TypeError', 'Cannot convert a Symbol value to a number', loc)
   return op(pa, pb)
@@ -4490,8 +4469,8 @@ function looseEquals(engine: Engine, a: Value, b: Value): boolean {
   if (isObject(a) && isObject(b)) return a === b
   // oxlint-disable-next-line eqeqeq -- loose equality is the operation being implemented
   if (a == null || b == null) return a == b
-  const pa = isObject(a) ? toPrimitiveValue(engine, a, 'default') : a
-  const pb = isObject(b) ? toPrimitiveValue(engine, b, 'default') : b
+  const pa = isObject(a) ? toPrimitive(engine, a, 'default') : a
+  const pb = isObject(b) ? toPrimitive(engine, b, 'default') : b
   // oxlint-disable-next-line eqeqeq
   return pa == pb
 }

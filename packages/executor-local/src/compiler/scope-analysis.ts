@@ -123,8 +123,6 @@ export interface Analysis {
   readonly script: StaticScope
 }
 
-const FUNCTION_TYPES = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression'])
-
 /**
  * The child nodes of the commonest node types the analysis has no case of its own for, so that it
  * need not enumerate their keys (each entry is a node, an array of nodes and nulls, or null).
@@ -665,7 +663,6 @@ export function analyze(program: Value, options: { strict?: boolean } = {}): Ana
     for (const child of scope.children) assign(child)
   }
   assign(script)
-  void FUNCTION_TYPES
   return { scopes, references, functions, suspends, script }
 }
 
