@@ -228,10 +228,8 @@ export function installNativeGuards(engine: Engine): void {
     impl: Value,
     descriptor: PropertyDescriptor,
   ): void => {
-    const guarded = factories.namedMethod(impl, typeof key === 'symbol' ? '' : key)
+    const guarded = factories.builtin(impl, original.name, original.length)
     engine.stampImpl(guarded, impl)
-    defineProperty(guarded, 'name', { value: original.name, configurable: true })
-    defineProperty(guarded, 'length', { value: original.length, configurable: true })
     defineProperty(holder, key, { ...descriptor, value: guarded })
   }
 
@@ -968,9 +966,7 @@ function installRegExpGuards(
         if (performance.now() - started > SLOW_CALL_MS) meter.check()
       }
     }
-    const guarded = realm.factories.namedMethod(impl, '')
-    defineProperty(guarded, 'name', { value: original.name, configurable: true })
-    defineProperty(guarded, 'length', { value: original.length, configurable: true })
+    const guarded = realm.factories.builtin(impl, original.name, original.length)
     defineProperty(RegExpPrototype, key, { ...descriptor, value: guarded })
   }
 }

@@ -21,7 +21,7 @@ export interface RealmHooks {
 }
 
 /**
- * The trusted realm-side code: evaluated once per realm with `vm.runInContext`, strict, written by
+ * The trusted realm-side code: compiled once per process, run once per realm, strict, written by
  * us. It builds the functions interpreted code sees (so they are real functions of the sandbox
  * realm, with the sandbox's `Function.prototype`), drives generators and async functions with the
  * realm's own `await` and `yield*` (so promises are sandbox promises with spec microtask order),
@@ -119,6 +119,19 @@ const REALM_SOURCE = String.raw`(function (hooks) {
     namedPlain: (impl, name) => ({ [name]: function (...a) { return guard(impl, this, a, new.target) } })[name],
     namedArrow: (impl, name) => ({ [name]: (...a) => guard(impl, undefined, a, undefined) })[name],
     namedMethod: (impl, name) => ({ [name](...a) { return guard(impl, this, a, undefined) } })[name],
+    // Guarded built-ins (natives.ts): a method that declares as many parameters as the original,
+    // so its length is right without a redefinition, which would make each one a slow
+    // dictionary-mode object. It passes on its strict \`arguments\`, exactly the arguments given
+    // (padding them to the declared count would change what the original sees).
+    builtin: (impl, name, length) => {
+      switch (length) {
+        case 0: return ({ [name]() { return guard(impl, this, arguments, undefined) } })[name]
+        case 1: return ({ [name](a) { return guard(impl, this, arguments, undefined) } })[name]
+        case 2: return ({ [name](a, b) { return guard(impl, this, arguments, undefined) } })[name]
+        case 3: return ({ [name](a, b, c) { return guard(impl, this, arguments, undefined) } })[name]
+        default: return defineProperty(factories.namedMethod(impl, name), 'length', { value: length, configurable: true })
+      }
+    },
     asyncFunction: (impl) => { const f = { ''(...a) { return drive(impl, this, a, undefined) } }['']; setPrototypeOf(f, AsyncFunctionPrototype); return f },
     // Passed straight to setPrototypeOf so the arrow stays anonymous (binding it to f would name it).
     asyncArrow: (impl) => setPrototypeOf((...a) => drive(impl, undefined, a, undefined), AsyncFunctionPrototype),
@@ -267,6 +280,7 @@ export interface RealmRecord {
     readonly namedPlain: (impl: Value, name: Value) => Value
     readonly namedArrow: (impl: Value, name: Value) => Value
     readonly namedMethod: (impl: Value, name: Value) => Value
+    readonly builtin: (impl: Value, name: string, length: number) => Value
     readonly asyncFunction: (impl: Value) => Value
     readonly asyncArrow: (impl: Value) => Value
     readonly generator: (impl: Value, method: boolean) => Value
@@ -287,6 +301,31 @@ export interface Realm extends RealmRecord {
 }
 
 /**
+ * Compiled realm-side scripts, shared by all realms of the process: a `vm.Script` is code bound to
+ * no context, and each run in a realm creates that realm's own functions, so nothing mutable is
+ * shared. Building the `vm.Script` again per realm would hash and look up the source each time.
+ * Shape sources depend on the literals sandbox code writes, so the cache outlives sessions only
+ * up to a total source size: past it, it starts over.
+ */
+const scripts = new Map<string, vm.Script>()
+const MAX_SCRIPT_CHARACTERS = 2 ** 20
+let scriptCharacters = 0
+
+function script(source: string): vm.Script {
+  let compiled = scripts.get(source)
+  if (compiled === undefined) {
+    if (scriptCharacters + source.length > MAX_SCRIPT_CHARACTERS) {
+      scripts.clear()
+      scriptCharacters = 0
+    }
+    compiled = new vm.Script(source)
+    scripts.set(source, compiled)
+    scriptCharacters += source.length
+  }
+  return compiled
+}
+
+/**
  * Creates a fresh realm. The shape functions are compiled from templates the compiler writes
  * (keys are JSON-quoted), never from sandbox-provided code.
  */
@@ -295,7 +334,7 @@ export function createRealm(hooks: RealmHooks): Realm {
     name: 'airlock local sandbox',
     codeGeneration: { strings: false, wasm: false },
   })
-  const raw = (vm.runInContext(REALM_SOURCE, context) as (h: RealmHooks) => RealmRecord)(hooks)
+  const raw = (script(REALM_SOURCE).runInContext(context) as (h: RealmHooks) => RealmRecord)(hooks)
   // Host copies: a lookup of a missing key must never reach the realm's Object.prototype, which
   // sandbox code can change (the host's cannot be reached by sandbox code). Plain host objects
   // rather than null-prototype ones, which V8 keeps in slow dictionary mode.
@@ -314,7 +353,7 @@ export function createRealm(hooks: RealmHooks): Realm {
     objectShape(source) {
       let shape = shapes.get(source)
       if (shape === undefined) {
-        shape = vm.runInContext(source, context) as (...values: Value[]) => Value
+        shape = script(source).runInContext(context) as (...values: Value[]) => Value
         shapes.set(source, shape)
       }
       return shape
