@@ -68,6 +68,7 @@ export {
   type RunRecorderOptions,
   sessionDisposedError,
   SessionRuns,
+  syntaxRunError,
   toRunEnding,
 } from './run-support.js'
 export {

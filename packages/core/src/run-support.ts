@@ -276,17 +276,20 @@ export function prepareRun(
     return { prepared: prepareCodeAction(code, { importFunction }) }
   } catch (error) {
     if (!CodeSyntaxError.isInstance(error)) throw error
-    const { line, column } = error
-    return {
-      error: {
-        kind: 'syntax',
-        name: 'SyntaxError',
-        message: error.message,
-        ...(line === undefined || column === undefined
-          ? {}
-          : { line, column, codeFrame: codeFrame(code, line, column) }),
-      },
-    }
+    return { error: syntaxRunError(error, code) }
+  }
+}
+
+/** The `syntax` run error of `code` that does not parse, with a code frame where the position is known. */
+export function syntaxRunError(error: CodeSyntaxError, code: string): RunError {
+  const { line, column } = error
+  return {
+    kind: 'syntax',
+    name: 'SyntaxError',
+    message: error.message,
+    ...(line === undefined || column === undefined
+      ? {}
+      : { line, column, codeFrame: codeFrame(code, line, column) }),
   }
 }
 

@@ -19,7 +19,9 @@ import {
   createToolCaller,
   mayReadAsTypeScript,
   resolveLimits,
+  sessionDisposedError,
   stripTypeScript,
+  syntaxRunError,
   toData,
 } from '@airlock/core'
 import type { Location, Source } from './compiler/engine.js'
@@ -359,14 +361,7 @@ export class LocalSession implements ExecutorSession {
     }
 
     if (this.#disposed) {
-      return finish({
-        type: 'error',
-        error: {
-          kind: 'internal',
-          name: 'SessionDisposedError',
-          message: 'The session was disposed; create a new session to run code.',
-        },
-      })
+      return finish({ type: 'error', error: sessionDisposedError(false) })
     }
     if (signal?.aborted) return finish({ type: 'error', error: abortedRunError(false) })
 
@@ -376,18 +371,7 @@ export class LocalSession implements ExecutorSession {
       run.source = compiled.source
     } catch (error) {
       if (CodeSyntaxError.isInstance(error)) {
-        const { line, column } = error
-        return finish({
-          type: 'error',
-          error: {
-            kind: 'syntax',
-            name: 'SyntaxError',
-            message: error.message,
-            ...(line === undefined || column === undefined
-              ? {}
-              : { line, column, codeFrame: codeFrame(code, line, column) }),
-          },
-        })
+        return finish({ type: 'error', error: syntaxRunError(error, code) })
       }
       if (error instanceof CompileError) {
         const { line, column } = lineColumn({ text: code }, error.offset)
