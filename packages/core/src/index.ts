@@ -115,7 +115,7 @@ export {
   type ToolCallerOptions,
   type ToolCallOutcome,
 } from './tool-calls.js'
-export { stripTypeScript } from './typescript.js'
+export { codeActionParseOptions, stripTypeScript } from './typescript.js'
 export { validateJsonSchema } from './json-schema.js'
 export { formatData } from './format-data.js'
 export { formatObservation, type ObservationOptions, truncateText } from './observation.js'

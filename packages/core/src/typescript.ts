@@ -150,8 +150,12 @@ function displayWidth(point: number): number {
   return char.length + width - 1
 }
 
-/** How code actions are parsed: a sloppy script with top-level `await`, `import` allowed so it can be rewritten. */
-const parseOptions: Options = {
+/**
+ * acorn options for code actions: a sloppy script with top-level `await`, and `import` allowed
+ * anywhere so that it can be rewritten (or refused where it is not at the top level). Exported so
+ * that an executor parsing code actions itself reads them exactly as `prepareCodeAction` does.
+ */
+export const codeActionParseOptions: Readonly<Options> = Object.freeze({
   ecmaVersion: 'latest',
   sourceType: 'script',
   allowAwaitOutsideFunction: true,
@@ -163,7 +167,7 @@ const parseOptions: Options = {
   // Nothing reads node locations (offsets are enough), and building them takes about a fifth of
   // the parse. Syntax errors carry their line and column either way.
   locations: false,
-}
+})
 
 /** @internal Shared with `code-action.ts`. */
 export type ParseResult =
@@ -183,7 +187,7 @@ export type ParseResult =
  */
 export function tryParseScript(code: string): ParseResult {
   try {
-    return { ok: true, program: parse(code, parseOptions) }
+    return { ok: true, program: parse(code, codeActionParseOptions) }
   } catch (error) {
     if (error instanceof SyntaxError && 'pos' in error && 'loc' in error) {
       const { message, pos, loc } = error as SyntaxError & {

@@ -1,4 +1,5 @@
-import { type Options, parse } from 'acorn'
+import { codeActionParseOptions } from '@airlock/core'
+import { parse } from 'acorn'
 import {
   type CompiledModule,
   type CompiledProgram,
@@ -9,17 +10,6 @@ import {
 import { Engine, type Location, type Source } from './compiler/engine.js'
 import type { Analysis } from './compiler/scope-analysis.js'
 import type { Value } from './realm.js'
-
-/** acorn options for code actions: latest syntax, top-level await, imports allowed at top level. */
-const parseOptions: Options = {
-  ecmaVersion: 'latest',
-  sourceType: 'script',
-  allowAwaitOutsideFunction: true,
-  allowImportExportEverywhere: true,
-  allowReturnOutsideFunction: false,
-  allowHashBang: true,
-  locations: false,
-}
 
 /** A syntax error or a refused construct, with its offset in the source. */
 export class CompileError extends Error {
@@ -106,10 +96,10 @@ export class Interpreter {
         try {
           // Parameters and body must each be valid on their own (no `) { ... } (` injection).
           parse(`(${keyword} (${list.join(',')}\n) {})`, {
-            ...parseOptions,
+            ...codeActionParseOptions,
             allowAwaitOutsideFunction: false,
           })
-          parse(`(${keyword} () {\n${body}\n})`, { ...parseOptions, allowAwaitOutsideFunction: false })
+          parse(`(${keyword} () {\n${body}\n})`, { ...codeActionParseOptions, allowAwaitOutsideFunction: false })
           compiled = this.compile(source, { mode: 'script', topLevelAwait: false })
         } catch (error) {
           if (error instanceof SyntaxError) throw engine.error('SyntaxError', error.message)
@@ -206,7 +196,7 @@ export class Interpreter {
 export function parseCode(text: string, options: { topLevelAwait?: boolean; module?: boolean } = {}): Value {
   try {
     return parse(text, {
-      ...parseOptions,
+      ...codeActionParseOptions,
       allowAwaitOutsideFunction: options.topLevelAwait !== false,
       ...(options.module === true ? { sourceType: 'module', allowImportExportEverywhere: false } : {}),
     })
