@@ -2,6 +2,7 @@
 // child process (`isolation: 'process'`), driven by `HostMessage`s and answering with
 // `SandboxMessage`s. It enforces the run deadline itself, so a spinning isolate is stopped even
 // when nothing else in its process could notice.
+import type { ThrownError } from '@airlock/core'
 import ivm from 'isolated-vm'
 import { BOOTSTRAP_SOURCE } from './bootstrap.js'
 import type { HostMessage, ModulePlan, RunResult, SandboxMessage, SandboxSetup } from './protocol.js'
@@ -19,7 +20,12 @@ type ToolReply =
 
 interface Handles {
   readonly run: ivm.Reference<
-    (runId: number, action: unknown, filename: string) => Promise<{ result: RunResult; logLines: number }>
+    (
+      runId: number,
+      script: string,
+      declaredNames: readonly string[],
+      filename: string,
+    ) => Promise<{ result: RunResult; logLines: number } | { syntaxError: true }>
   >
   readonly stop: ivm.Reference<(runId: number) => void>
   readonly addCommonJs: ivm.Reference<
@@ -235,30 +241,20 @@ export class SandboxHost {
     if (deadline) run.timer = setTimeout(() => void this.#stop(session, run, 'timeout'), timeoutMs)
     const remaining = () =>
       deadline ? { timeout: Math.max(1, Math.ceil(timeoutMs - (performance.now() - started))) } : {}
-    const { isolate, context, handles } = session
+    const { isolate, handles } = session
     const filename = `airlock-run-${runId}.js`
-    let action: ivm.Reference<unknown>
     try {
-      // The declarations share the script's first line, which is generated text, so no position
-      // in the submitted code moves; the script's completion value is the action function.
-      // Evaluating it declares names and makes a function, and runs no code of the run's own, so
-      // it is a synchronous call: an asynchronous one costs two thread switches per run.
-      const declarations = declaredNames.length > 0 ? `var ${declaredNames.join(', ')}; ` : ''
-      action = context.evalSync(`${declarations}${script}`, { filename, reference: true, ...remaining() })
-    } catch (error) {
-      if (isolate.isDisposed || isTimeout(error)) return this.#fail(session, run, error)
-      // Early errors acorn lets through (V8 is stricter in places) are still syntax errors.
-      const position = scriptPosition(error, filename)
-      return this.#finish(session, run, {
-        type: 'error',
-        error: { kind: 'syntax', name: errorName(error), message: errorMessage(error), ...position },
-      })
-    }
-    try {
-      const { result, logLines } = await handles.run.apply(undefined, [runId, action.derefInto(), filename], {
+      const ended = await handles.run.apply(undefined, [runId, script, declaredNames, filename], {
+        arguments: { copy: true },
         result: { promise: true, copy: true },
         ...remaining(),
       })
+      if ('syntaxError' in ended) {
+        // Nothing ran. Compiling the script again (compiling runs no code) gives the error with
+        // its position; acorn lets through a few early errors that V8 reports.
+        return this.#finish(session, run, { type: 'error', error: syntaxError(isolate, script, filename) })
+      }
+      const { result, logLines } = ended
       if (run.logLines < logLines) run.ending = { result, lines: logLines }
       else this.#finish(session, run, result)
       if (bootstrapCache === undefined && !isolate.isDisposed) {
@@ -420,6 +416,21 @@ function errorMessage(error: unknown): string {
 
 function errorName(error: unknown): string {
   return error instanceof Error ? error.name : 'Error'
+}
+
+/** The error V8 reports for a script that does not compile, with its position in the script. */
+function syntaxError(isolate: ivm.Isolate, script: string, filename: string): ThrownError {
+  try {
+    isolate.compileScriptSync(script, { filename })
+  } catch (error) {
+    return {
+      kind: 'syntax',
+      name: errorName(error),
+      message: errorMessage(error),
+      ...scriptPosition(error, filename),
+    }
+  }
+  return { kind: 'syntax', name: 'SyntaxError', message: 'The code does not compile.' }
 }
 
 function scriptPosition(

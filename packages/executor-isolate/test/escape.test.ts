@@ -123,7 +123,7 @@ for (const [mode, executor] of [
         '    for (const value of [frame.getThis(), frame.getFunction()]) {',
         "      if (value && (typeof value.applySync === 'function' || typeof value.derefInto === 'function' || typeof value.copyInto === 'function')) found.push(String(frame))",
         '    }',
-        '    const file = frame.getFileName() ?? ""',
+        '    const file = frame.getScriptNameOrSourceURL() ?? ""',
         '    if (file !== "<isolated-vm>" && !file.startsWith("airlock-run-")) found.push(file)',
         '  }',
         "  return 'stack'",

@@ -99,7 +99,10 @@ export class Interpreter {
             ...codeActionParseOptions,
             allowAwaitOutsideFunction: false,
           })
-          parse(`(${keyword} () {\n${body}\n})`, { ...codeActionParseOptions, allowAwaitOutsideFunction: false })
+          parse(`(${keyword} () {\n${body}\n})`, {
+            ...codeActionParseOptions,
+            allowAwaitOutsideFunction: false,
+          })
           compiled = this.compile(source, { mode: 'script', topLevelAwait: false })
         } catch (error) {
           if (error instanceof SyntaxError) throw engine.error('SyntaxError', error.message)

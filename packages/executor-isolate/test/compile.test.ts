@@ -1,0 +1,56 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { createIsolateExecutor } from '../src/index.js'
+
+const inProcess = createIsolateExecutor({ isolation: 'in-process' })
+const inChildren = createIsolateExecutor({ processes: 1 })
+afterAll(() => inChildren.close())
+
+for (const [mode, executor] of [
+  ['in-process', inProcess],
+  ['process', inChildren],
+] as const) {
+  // A run's script is compiled inside the call that runs it; these are the paths where compiling
+  // or declaring fails before any of the code runs.
+  describe(`compiling a run (${mode})`, () => {
+    it('reports what V8 refuses after acorn accepted it as a syntax error with its position, running nothing', async () => {
+      await using session = await executor.createSession()
+      const tooManyArguments = `Math.max(${'0,'.repeat(70_000)}0)`
+      const outcome = await session.run(`console.log('ran')\nglobalThis.ran = true\n${tooManyArguments}`)
+      expect(outcome).toMatchObject({
+        type: 'error',
+        error: {
+          kind: 'syntax',
+          name: 'SyntaxError',
+          line: 3,
+          message: expect.stringMatching(/too many arguments/i),
+        },
+        logs: '',
+      })
+      expect(outcome.type === 'error' && outcome.error.column).toBeGreaterThanOrEqual(1)
+      expect(await session.run('typeof ran')).toMatchObject({ type: 'value', value: 'undefined' })
+    })
+
+    it('makes top-level names globals that cannot be deleted, as var does', async () => {
+      await using session = await executor.createSession()
+      await session.run('const kept = 1\nlet other = 2')
+      expect(
+        await session.run(
+          "[Object.getOwnPropertyDescriptor(globalThis, 'kept'), delete globalThis.kept, kept, other]",
+        ),
+      ).toMatchObject({
+        type: 'value',
+        value: [{ value: 1, writable: true, enumerable: true, configurable: false }, false, 1, 2],
+      })
+    })
+
+    it('ends the run with the error a var would raise when the global refuses new names', async () => {
+      await using session = await executor.createSession()
+      await session.run('const before = 1\nObject.preventExtensions(globalThis)')
+      const outcome = await session.run("console.log('ran')\nconst after = 2")
+      expect(outcome).toMatchObject({ type: 'error', error: { name: 'TypeError' }, logs: '' })
+      expect(outcome.type === 'error' && outcome.error.kind).not.toBe('internal')
+      // Names declared before stay usable.
+      expect(await session.run('before = 5\nbefore')).toMatchObject({ type: 'value', value: 5 })
+    })
+  })
+}
