@@ -265,15 +265,16 @@ export class SessionRuns {
 }
 
 /**
- * Prepares the code of a run (`prepareCodeAction`), or gives the `syntax` run error, with a code
- * frame where the position is known, when it does not parse.
+ * Prepares the code of a run (`prepareCodeAction`) and what `toRunEnding` will need of it, or gives
+ * the `syntax` run error, with a code frame where the position is known, when it does not parse.
  */
 export function prepareRun(
   code: string,
-  importFunction: string,
-): { readonly prepared: PreparedCodeAction } | { readonly error: RunError } {
+  options: { readonly importFunction: string; readonly maxValueBytes: number },
+): { readonly context: RunEndingContext } | { readonly error: RunError } {
   try {
-    return { prepared: prepareCodeAction(code, { importFunction }) }
+    const prepared = prepareCodeAction(code, { importFunction: options.importFunction })
+    return { context: { code, prepared, maxValueBytes: options.maxValueBytes } }
   } catch (error) {
     if (!CodeSyntaxError.isInstance(error)) throw error
     return { error: syntaxRunError(error, code) }

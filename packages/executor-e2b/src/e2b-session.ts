@@ -6,7 +6,6 @@ import {
   type Limits,
   prepareRun,
   type RunEnding,
-  type RunEndingContext,
   type RunError,
   type RunErrorKind,
   type RunOptions,
@@ -398,13 +397,12 @@ export class E2BSession implements ExecutorSession {
       return run.fail(lost)
     }
 
-    const preparation = prepareRun(code, IMPORT_FUNCTION)
-    if ('error' in preparation) return run.fail(preparation.error)
-    const context: RunEndingContext = {
-      code,
-      prepared: preparation.prepared,
+    const preparation = prepareRun(code, {
+      importFunction: IMPORT_FUNCTION,
       maxValueBytes: limits.maxValueBytes,
-    }
+    })
+    if ('error' in preparation) return run.fail(preparation.error)
+    const { context } = preparation
 
     let harness: HarnessProcess
     try {

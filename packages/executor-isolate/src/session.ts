@@ -141,13 +141,12 @@ export class IsolateSession implements ExecutorSession {
       })
     }
 
-    const preparation = prepareRun(code, IMPORT_FUNCTION)
-    if ('error' in preparation) return run.fail(preparation.error)
-    const context: RunEndingContext = {
-      code,
-      prepared: preparation.prepared,
+    const preparation = prepareRun(code, {
+      importFunction: IMPORT_FUNCTION,
       maxValueBytes: limits.maxValueBytes,
-    }
+    })
+    if ('error' in preparation) return run.fail(preparation.error)
+    const { context } = preparation
 
     if (this.#connection === undefined) {
       try {

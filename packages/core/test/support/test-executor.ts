@@ -148,9 +148,13 @@ class TestSession implements ExecutorSession {
   }
 
   async #run(code: string, run: RunRecorder): Promise<RunOutcome> {
-    const preparation = prepareRun(code, IMPORT_FUNCTION)
+    const preparation = prepareRun(code, {
+      importFunction: IMPORT_FUNCTION,
+      maxValueBytes: this.#limits.maxValueBytes,
+    })
     if ('error' in preparation) return run.fail(preparation.error)
-    const { prepared } = preparation
+    const { context } = preparation
+    const { prepared } = context
 
     const live = this.#worker()
     try {
@@ -189,9 +193,7 @@ class TestSession implements ExecutorSession {
           })
           return
         case 'done':
-          void run.finish(
-            toRunEnding(message.result, { code, prepared, maxValueBytes: limits.maxValueBytes }),
-          )
+          void run.finish(toRunEnding(message.result, context))
           return
       }
     }
