@@ -45,6 +45,8 @@ const jsonParse = JSON.parse
 // eval, which compiles a run's script as global code (see run below).
 const indirectEval = eval
 const SyntaxError_ = SyntaxError
+// Sandbox code may rebind the name globalThis; the run's names must land on the real global.
+const global = globalThis
 
 // ---- proxies ------------------------------------------------------------------------------------
 
@@ -179,7 +181,7 @@ return freeze({
       for (let i = 0; i < declaredNames.length; i++) {
         const name = declaredNames[i]
         // What a script's 'var name' does: a global that cannot be deleted, unless one exists.
-        if (!hasOwn(globalThis, name)) defineProperty(globalThis, name, { value: undefined, writable: true, enumerable: true, configurable: false })
+        if (!hasOwn(global, name)) defineProperty(global, name, { value: undefined, writable: true, enumerable: true, configurable: false })
       }
       action = indirectEval(script + '\n//# sourceURL=' + filename)
     } catch (error) {

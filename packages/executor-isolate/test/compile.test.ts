@@ -43,6 +43,20 @@ for (const [mode, executor] of [
       })
     })
 
+    it('declares top-level names on the real global when sandbox code rebinds globalThis', async () => {
+      await using session = await executor.createSession()
+      await session.run('globalThis.globalThis = { fake: true }')
+      // Strict code cannot assign a name that was never declared: this fails unless it was.
+      expect(await session.run("'use strict'\nconst answer = 42\nanswer")).toMatchObject({
+        type: 'value',
+        value: 42,
+      })
+      expect(await session.run('[answer, globalThis.fake]')).toMatchObject({
+        type: 'value',
+        value: [42, true],
+      })
+    })
+
     it('ends the run with the error a var would raise when the global refuses new names', async () => {
       await using session = await executor.createSession()
       await session.run('const before = 1\nObject.preventExtensions(globalThis)')
