@@ -344,6 +344,22 @@ describe('errors', () => {
     )
   })
 
+  it('refuses using declarations wherever they stand, rather than leave their resources undisposed', () => {
+    const interpreter = new Interpreter()
+    for (const code of [
+      '{ using handle = { [Symbol.dispose]() {} } }',
+      'for (using handle of []) {}',
+      'for (using handle = null; false; ) {}',
+      'function* g() { using handle = null; yield 1 }',
+      'async function f() { await using handle = null }',
+      'async function f() { for (await using handle of []) {} }',
+    ]) {
+      expect(() => interpreter.compile(code)).toThrow(
+        /a (await )?using declaration \(explicit resource management\) is not supported/,
+      )
+    }
+  })
+
   it('refuses direct eval with access to local variables', async () => {
     expect(await thrown('function f() { const x = 1; return eval("x") } f()')).toMatch(
       /EvalError: direct eval/,

@@ -181,6 +181,16 @@ class Compiler {
     return { source: this.source, offset: node.start }
   }
 
+  /**
+   * `using` and `await using` would bind like `const` here and never dispose: refused rather than
+   * run with their resources left open.
+   */
+  refuseUsing(declaration: Value): void {
+    if (declaration.kind === 'using' || declaration.kind === 'await using') {
+      this.unsupported(declaration, `a ${declaration.kind} declaration (explicit resource management)`)
+    }
+  }
+
   unsupported(node: Value, what: string): never {
     throw new UnsupportedError(`${what} is not supported by the airlock interpreter`, node.start)
   }
@@ -2915,6 +2925,7 @@ class Compiler {
   }
 
   variableDeclaration(node: Value): Stmt {
+    this.refuseUsing(node)
     const steps = node.declarations
       .map((declarator: Value) => {
         if (declarator.init == null) {
@@ -3124,6 +3135,7 @@ class Compiler {
     const left = node.left
     const entry = this.blockEntry(node)
     if (left.type === 'VariableDeclaration') {
+      this.refuseUsing(left)
       return { target: left.declarations[0].id, mode: left.kind === 'var' ? 'assign' : 'init', entry }
     }
     return { target: left, mode: 'assign', entry }
@@ -3881,6 +3893,7 @@ class Compiler {
         }
       }
       case 'VariableDeclaration': {
+        this.refuseUsing(node)
         const steps = node.declarations.map((declarator: Value) => {
           const mode = node.kind === 'var' ? 'assign' : 'init'
           // Only a pattern that suspends pays for the generator form.
