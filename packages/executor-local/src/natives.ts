@@ -462,20 +462,27 @@ export function installNativeGuards(engine: Engine): void {
   const ArrayConstructor = realm.intrinsics.Array
   // The built-in gets a realm array the guard built itself, so an iterator getter or a length
   // getter cannot answer one way to the guard and another way to the built-in.
-  wrap(ArrayConstructor, 'from', 'Array.from', (call, what) => {
-    const items = call.args[0]
-    if (items == null) return
+  /** What `Array.from` reads of `items`, an iterable or an array-like, as a charged host list. */
+  const itemsList = (items: Value, what: string): Value[] => {
     const list =
       getValue(engine, items, Symbol.iterator, undefined) != null
         ? collect(items)
         : copyArrayLike(items, what)
     charge(list.length, list.length * ELEMENT_BYTES, what)
-    call.args = [listArgument(list), call.args[1], call.args[2]]
+    return list
+  }
+  wrap(ArrayConstructor, 'from', 'Array.from', (call, what) => {
+    const items = call.args[0]
+    if (items == null) return
+    call.args = [listArgument(itemsList(items, what)), call.args[1], call.args[2]]
   })
-  wrap(ArrayConstructor, 'fromAsync', 'Array.fromAsync', (call) => {
+  // An async iterable is read one awaited step at a time by sandbox code of its own; anything
+  // else is read as Array.from reads it (an iterable or an array-like), then awaited element by
+  // element by the built-in.
+  wrap(ArrayConstructor, 'fromAsync', 'Array.fromAsync', (call, what) => {
     const items = call.args[0]
     if (items == null || getValue(engine, items, Symbol.asyncIterator, undefined) != null) return
-    call.args = [listArgument(collect(items)), call.args[1], call.args[2]]
+    call.args = [listArgument(itemsList(items, what)), call.args[1], call.args[2]]
   })
   const collectFirst: Rule = (call, what) => {
     const items = call.args[0]

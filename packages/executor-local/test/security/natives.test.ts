@@ -53,6 +53,11 @@ describe('guarded built-ins give the original results', () => {
       '1,2,334',
     ],
     ['Array.from({ length: 3 }, (_, i) => i * 2).join() + Array.from(new Set([1, 1, 2])).length', '0,2,42'],
+    // Array.fromAsync takes what Array.from takes (array-likes and primitives too), awaiting each element.
+    [
+      "[(await Array.fromAsync({ length: 2, 0: 'a', 1: Promise.resolve('b') })).join(), (await Array.fromAsync(3)).length, (await Array.fromAsync(new Set([1, 2]), (x) => x * 2)).join(), (await Array.fromAsync((async function* () { yield 7 })())).join()].join('|')",
+      'a,b|0|2,4|7',
+    ],
     [
       '[Array(3).length, new Array(2, 3).join(), Array.of(7).length, [].constructor === Array].join()',
       '3,2,3,1,true',
