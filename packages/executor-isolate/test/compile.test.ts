@@ -1,14 +1,9 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { createIsolateExecutor } from '../src/index.js'
+import { describe, expect, it } from 'vitest'
+import { isolationModes } from './support.js'
 
-const inProcess = createIsolateExecutor({ isolation: 'in-process' })
-const inChildren = createIsolateExecutor({ processes: 1 })
-afterAll(() => inChildren.close())
+const { each } = isolationModes()
 
-for (const [mode, executor] of [
-  ['in-process', inProcess],
-  ['process', inChildren],
-] as const) {
+for (const [mode, executor] of each) {
   // A run's script is compiled inside the call that runs it; these are the paths where compiling
   // or declaring fails before any of the code runs.
   describe(`compiling a run (${mode})`, () => {

@@ -1,6 +1,6 @@
 import { defineTool } from '@airlock/core'
-import { afterAll, describe, expect, it } from 'vitest'
-import { createIsolateExecutor } from '../src/index.js'
+import { describe, expect, it } from 'vitest'
+import { isolationModes } from './support.js'
 
 const ping = defineTool({
   name: 'ping',
@@ -9,14 +9,9 @@ const ping = defineTool({
   execute: () => 'pong',
 })
 
-const inProcess = createIsolateExecutor({ isolation: 'in-process' })
-const inChildren = createIsolateExecutor({ processes: 1 })
-afterAll(() => inChildren.close())
+const { each } = isolationModes()
 
-for (const [mode, executor] of [
-  ['in-process', inProcess],
-  ['process', inChildren],
-] as const) {
+for (const [mode, executor] of each) {
   describe(`console output (${mode})`, () => {
     // Entries travel apart from the run's result; the result used to overtake the entries printed
     // after a tool call now and then, and those were lost. Many runs make a lost entry show.

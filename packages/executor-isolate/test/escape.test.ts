@@ -1,6 +1,6 @@
 import { defineTool, type RunOutcome } from '@airlock/core'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { createIsolateExecutor } from '../src/index.js'
+import { afterEach, describe, expect, it } from 'vitest'
+import { isolationModes } from './support.js'
 
 // An escape is judged on the host: the payload sets markers on the host's globalThis and
 // process.env if it ever runs there (see research/sandbox-attacks.md, section 2).
@@ -22,19 +22,14 @@ const fail = defineTool({
   },
 })
 
-const inProcess = createIsolateExecutor({ isolation: 'in-process' })
-const inChildren = createIsolateExecutor()
-afterAll(() => inChildren.close())
+const { each } = isolationModes()
 
 function valueOf(outcome: RunOutcome): unknown {
   expect(outcome).toMatchObject({ type: 'value' })
   return (outcome as Extract<RunOutcome, { type: 'value' }>).value
 }
 
-for (const [mode, executor] of [
-  ['in-process', inProcess],
-  ['process', inChildren],
-] as const) {
+for (const [mode, executor] of each) {
   describe(`escape attempts (${mode})`, () => {
     // Checked after every case: a marker on the host means the payload ran there.
     afterEach(({ task }) => {

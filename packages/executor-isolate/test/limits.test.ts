@@ -1,6 +1,6 @@
 import { defineTool, type RunOutcome } from '@airlock/core'
-import { afterAll, describe, expect, it } from 'vitest'
-import { createIsolateExecutor } from '../src/index.js'
+import { describe, expect, it } from 'vitest'
+import { isolationModes } from './support.js'
 
 const ping = defineTool({
   name: 'ping',
@@ -9,9 +9,7 @@ const ping = defineTool({
   execute: () => new Promise((resolve) => setTimeout(() => resolve('pong'), 20)),
 })
 
-const inProcess = createIsolateExecutor({ isolation: 'in-process' })
-const inChildren = createIsolateExecutor({ processes: 1 })
-afterAll(() => inChildren.close())
+const { inChildren, each } = isolationModes()
 
 function valueOf(outcome: RunOutcome) {
   return outcome.type === 'value' ? outcome.value : outcome.type
@@ -22,10 +20,7 @@ function errorOf(outcome: RunOutcome) {
   return (outcome as Extract<RunOutcome, { type: 'error' }>).error
 }
 
-for (const [mode, executor] of [
-  ['in-process', inProcess],
-  ['process', inChildren],
-] as const) {
+for (const [mode, executor] of each) {
   describe(`limits (${mode})`, () => {
     it('bounds the async tail: a loop after a tool call ends at the deadline and the session says it was lost', async () => {
       await using session = await executor.createSession({ tools: [ping], limits: { timeoutMs: 300 } })
