@@ -35,6 +35,23 @@ const cases: [string, string, unknown][] = [
     '1undefined',
   ],
   ['block shadowing', 'let x = 1; { let x = 2; } x', 1],
+  // Annex B.3.3/B.3.4: sloppy code also assigns a block's function to a var of its name
+  [
+    'sloppy block functions reach the enclosing function once declared',
+    'function f() { const before = typeof g; { function g() { return 1 } } if (true) function h() { return 2 } return [before, g() + h()].join() } f()',
+    'undefined,3',
+  ],
+  [
+    'a block function stays in its block when a var would clash',
+    'function f() { let g = "outer"; { function g() {} } try { throw {} } catch ({ k }) { { function k() {} } } return [g, typeof k].join() } f()',
+    'outer,undefined',
+  ],
+  [
+    'strict block functions stay in their block',
+    '"use strict"; function f() { { function g() {} } return typeof g } f()',
+    'undefined',
+  ],
+  ['a function in a bare block of a script reaches the script', '{ function top() { return 5 } } top()', 5],
   // functions
   [
     'default and rest params',

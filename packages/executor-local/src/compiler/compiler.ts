@@ -115,13 +115,20 @@ export interface CompiledProgram {
   readonly async: boolean
 }
 
-/** `analysis` may come from a cache: it depends on the AST only, never on the engine. */
+/**
+ * `analysis` may come from a cache when the program's top level declares no function in a block
+ * (a CommonJS module is one function expression): only those depend on the engine, on whether an
+ * earlier program declared their name with `let` (Annex B.3.3 then leaves them in their block).
+ */
 export function compileProgram(
   engine: Engine,
   program: Value,
   source: Source,
   options: CompileOptions,
-  analysis: Analysis = analyze(program, { strict: options.strict === true }),
+  analysis: Analysis = analyze(program, {
+    strict: options.strict === true,
+    isGlobalLexical: (name) => engine.lexicalNames.has(name),
+  }),
 ): CompiledProgram {
   const compiler = new Compiler(engine, analysis, source, options)
   return compiler.program(program)
@@ -2819,7 +2826,7 @@ class Compiler {
       case 'VariableDeclaration':
         return this.variableDeclaration(node)
       case 'FunctionDeclaration':
-        return NOOP
+        return this.blockFunctionVar(node) ?? NOOP
       case 'ClassDeclaration': {
         const ref = this.reference(node.id)
         const value = this.classValue(node)
@@ -2920,6 +2927,18 @@ class Compiler {
         else if (binding.kind === 'ImportDefaultSpecifier') binding.ref.init(s, namespace.default)
         else binding.ref.init(s, namespace[binding.imported])
       }
+      return undefined
+    }
+  }
+
+  /** Annex B.3.3: evaluating a block's function declaration also assigns the var of its name. */
+  blockFunctionVar(node: Value): Stmt | undefined {
+    const target = this.analysis.blockFunctionVars.get(node)
+    if (target === undefined) return undefined
+    const from = this.reference(node.id)
+    const to = this.reference(target)
+    return (s) => {
+      to.set(s, from.get(s))
       return undefined
     }
   }

@@ -121,6 +121,11 @@ export interface Analysis {
   /** Nodes that contain a `yield` or `await` of their own function (need the suspendable compiler). */
   readonly suspends: Set<Node>
   readonly script: StaticScope
+  /**
+   * Function declarations in blocks of sloppy code that also assign a var of their name when
+   * evaluated (Annex B.3.3), each with a stand-in identifier resolved to that var.
+   */
+  readonly blockFunctionVars: Map<Node, Value>
 }
 
 /**
@@ -191,11 +196,19 @@ function hasUseStrict(body: readonly Value[]): boolean {
  * Analyzes a program. `scriptStrict` is the strictness of the enclosing context (a `Function`
  * body is analyzed as a program wrapped in a function expression).
  */
-export function analyze(program: Value, options: { strict?: boolean } = {}): Analysis {
+export function analyze(
+  program: Value,
+  options: {
+    strict?: boolean
+    /** A name the global scope already declares lexically (an earlier run's `let`). */
+    isGlobalLexical?: (name: string) => boolean
+  } = {},
+): Analysis {
   const scopes = new Map<Node, StaticScope>()
   const references = new Map<Node, Reference>()
   const functions = new Map<Node, FunctionInfo>()
   const suspends = new Set<Node>()
+  const blockFunctionVars = new Map<Node, Value>()
   const strict = options.strict === true || hasUseStrict(program.body)
   const scriptFn: FunctionInfo = {
     node: program,
@@ -277,8 +290,10 @@ export function analyze(program: Value, options: { strict?: boolean } = {}): Ana
     switch (node.type) {
       case 'Program':
       case 'BlockStatement':
-        // The body of a function or script: its function declarations are hoisted here.
-        for (const statement of node.body) hoistVars(statement, scope, topLevel)
+        // The body of a function or script: its function declarations are hoisted here; those
+        // of a block inside it belong to the block.
+        for (const statement of node.body)
+          hoistVars(statement, scope, topLevel && statement.type !== 'BlockStatement')
         return
       case 'VariableDeclaration':
         if (node.kind === 'var') {
@@ -324,6 +339,107 @@ export function analyze(program: Value, options: { strict?: boolean } = {}): Ana
           for (const statement of switchCase.consequent) hoistVars(statement, scope, false)
         return
     }
+  }
+
+  /** Names a statement list declares lexically; in a block, function declarations are lexical too. */
+  const lexicalNames = (statements: readonly Value[], inBlock: boolean): string[] => {
+    const names: string[] = []
+    for (const statement of statements) {
+      if (statement.type === 'VariableDeclaration' && statement.kind !== 'var') {
+        for (const declarator of statement.declarations)
+          for (const id of patternNames(declarator.id)) names.push(id.name)
+      } else if (statement.type === 'ClassDeclaration' && statement.id) names.push(statement.id.name)
+      else if (inBlock && statement.type === 'FunctionDeclaration') names.push(statement.id.name)
+    }
+    return names
+  }
+
+  /** Annex B.3.3 declarations the pre-pass found, with the var each assigns. */
+  const blockFunctionBindings = new Map<Node, Binding>()
+
+  /**
+   * Annex B.3.3 (sloppy code): a plain function declared in a block also gets a var of its name in
+   * the enclosing function or script, assigned when the declaration is evaluated, unless that var
+   * would clash with a lexical declaration between them (or, in `excluded`, a parameter). First,
+   * `if (c) function f() {}` becomes the block it stands for (B.3.4).
+   */
+  const hoistBlockFunctions = (
+    body: readonly Value[],
+    varScope: StaticScope,
+    excluded: (name: string) => boolean,
+  ) => {
+    const enclosing: string[][] = [lexicalNames(body, false)]
+    const consider = (declaration: Value, own: readonly string[]) => {
+      if (declaration.async || declaration.generator) return
+      const name: string = declaration.id.name
+      if (excluded(name)) return
+      // Its own block may declare the name only through this declaration.
+      if (own.indexOf(name) !== own.lastIndexOf(name)) return
+      for (const names of enclosing) if (names !== own && names.includes(name)) return
+      blockFunctionBindings.set(declaration, varScope.declare(name, 'var'))
+    }
+    const statementList = (statements: readonly Value[]) => {
+      const own = lexicalNames(statements, true)
+      enclosing.push(own)
+      for (const statement of statements) {
+        if (statement.type === 'FunctionDeclaration') consider(statement, own)
+        else walk(statement)
+      }
+      enclosing.pop()
+    }
+    const within = (names: string[], node: Value) => {
+      enclosing.push(names)
+      walk(node)
+      enclosing.pop()
+    }
+    const declared = (declaration: Value): string[] =>
+      declaration?.type === 'VariableDeclaration' && declaration.kind !== 'var'
+        ? lexicalNames([declaration], false)
+        : []
+    const walk = (node: Value): void => {
+      if (node == null) return
+      switch (node.type) {
+        case 'BlockStatement':
+          statementList(node.body)
+          return
+        case 'IfStatement':
+          for (const key of ['consequent', 'alternate']) {
+            const clause = node[key]
+            if (clause?.type === 'FunctionDeclaration') {
+              node[key] = { type: 'BlockStatement', body: [clause], start: clause.start, end: clause.end }
+            }
+            walk(node[key])
+          }
+          return
+        case 'SwitchStatement':
+          statementList(node.cases.flatMap((switchCase: Value) => switchCase.consequent))
+          return
+        case 'ForStatement':
+          within(declared(node.init), node.body)
+          return
+        case 'ForInStatement':
+        case 'ForOfStatement':
+          within(declared(node.left), node.body)
+          return
+        case 'WhileStatement':
+        case 'DoWhileStatement':
+        case 'LabeledStatement':
+        case 'WithStatement':
+          walk(node.body)
+          return
+        case 'TryStatement': {
+          walk(node.block)
+          const param = node.handler?.param
+          // A catch parameter that is a plain name may be declared again by a var (B.3.4).
+          const names =
+            param == null || param.type === 'Identifier' ? [] : patternNames(param).map((id) => id.name)
+          if (node.handler) within(names, node.handler.body)
+          walk(node.finalizer)
+          return
+        }
+      }
+    }
+    for (const statement of body) walk(statement)
   }
 
   const declareLexical = (statements: readonly Value[], scope: StaticScope, includeFunctions: boolean) => {
@@ -387,6 +503,12 @@ export function analyze(program: Value, options: { strict?: boolean } = {}): Ana
     hoistVars(node.body, bodyScope, true)
     if (node.body.type === 'BlockStatement') {
       declareLexical(bodyStatements, bodyScope, false)
+      if (!fn.strict) {
+        const params = new Set(
+          node.params.flatMap((param: Value) => patternNames(param).map((id) => id.name)),
+        )
+        hoistBlockFunctions(bodyStatements, bodyScope, (name) => name === 'arguments' || params.has(name))
+      }
     }
     if (node.type === 'FunctionExpression' && node.id && !fnScope.bindings.has(node.id.name)) {
       fnScope.declare(node.id.name, 'callee')
@@ -509,10 +631,17 @@ export function analyze(program: Value, options: { strict?: boolean } = {}): Ana
       case 'MetaProperty':
         if (node.meta.name === 'new') functionInternal(node, '%newtarget', scope)
         return
-      case 'FunctionDeclaration':
+      case 'FunctionDeclaration': {
         if (node.id) reference(node.id, node.id.name, scope)
+        const varBinding = blockFunctionBindings.get(node)
+        if (varBinding !== undefined) {
+          const target = { type: 'Identifier', name: node.id.name, start: node.start, end: node.id.end }
+          references.set(target as Node, { binding: varBinding, from: scope })
+          blockFunctionVars.set(node, target)
+        }
         visitFunction(node, scope)
         return
+      }
       case 'FunctionExpression':
       case 'ArrowFunctionExpression':
         visitFunction(node, scope)
@@ -651,6 +780,7 @@ export function analyze(program: Value, options: { strict?: boolean } = {}): Ana
 
   hoistVars(program, script, true)
   declareLexical(program.body, script, false)
+  if (!strict) hoistBlockFunctions(program.body, script, (name) => options.isGlobalLexical?.(name) === true)
   for (const statement of program.body) visit(statement, script)
 
   // Materialize captured block scopes, then give every binding its slot.
@@ -663,7 +793,7 @@ export function analyze(program: Value, options: { strict?: boolean } = {}): Ana
     for (const child of scope.children) assign(child)
   }
   assign(script)
-  return { scopes, references, functions, suspends, script }
+  return { scopes, references, functions, suspends, script, blockFunctionVars }
 }
 
 /** Number of materialized scopes between a reference's scope and its binding's. */
