@@ -35,6 +35,17 @@ const cases: [string, string, unknown][] = [
     '1undefined',
   ],
   ['block shadowing', 'let x = 1; { let x = 2; } x', 1],
+  // Function.prototype.toString: a sandbox function prints its own source, as V8 prints it
+  [
+    'functions print their own source text',
+    'function f(a, /* b */ b) { return a }\nconst o = { m() {}, get x() { return 1 } };\nclass C { static async s() {} constructor() {} }\n[String(f), String((x) => x), String(o.m), String(Object.getOwnPropertyDescriptor(o, "x").get), String(C.s), String(C), String(async function* g() {})].join("|")',
+    'function f(a, /* b */ b) { return a }|(x) => x|m() {}|get x() { return 1 }|async s() {}|class C { static async s() {} constructor() {} }|async function* g() {}',
+  ],
+  [
+    "the interpreter's own functions print as native code",
+    'Function.prototype.toString.call(Function.prototype.toString) + String([].map) + String(Promise.all)',
+    'function toString() { [native code] }function map() { [native code] }function all() { [native code] }',
+  ],
   // Annex B.3.3/B.3.4: sloppy code also assigns a block's function to a var of its name
   [
     'sloppy block functions reach the enclosing function once declared',

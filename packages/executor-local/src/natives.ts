@@ -233,6 +233,31 @@ export function installNativeGuards(engine: Engine): void {
     defineProperty(holder, key, { ...descriptor, value: guarded })
   }
 
+  // ---- Function.prototype.toString ---------------------------------------------------------------
+  // The realm functions that stand for sandbox functions, guarded built-ins and host functions are
+  // wrappers around the interpreter: V8 would print the wrapper's code. A sandbox function prints
+  // its own source text, as V8 prints a function's; everything else made here prints as native code.
+  const FunctionPrototype = realm.intrinsics.FunctionPrototype
+  const functionToString = FunctionPrototype.toString
+  const nativeCode = /\{\s*\[native code\]\s*\}$/
+  // The realm's Proxy is a proxy of ours around the original (realm.ts), which V8 prints nameless.
+  const proxyConstructor = global.Proxy
+  installAs(
+    FunctionPrototype,
+    'toString',
+    functionToString,
+    (self: Value) => {
+      const source = typeof self === 'function' ? engine.sourceTextOf(self) : undefined
+      if (source !== undefined) return source
+      if (self === proxyConstructor) return 'function Proxy() { [native code] }'
+      const printed: string = apply(functionToString, self, [])
+      if (nativeCode.test(printed)) return printed
+      const name = getOwnPropertyDescriptor(self, 'name')?.value
+      return `function ${typeof name === 'string' ? name : ''}() { [native code] }`
+    },
+    getOwnPropertyDescriptor(FunctionPrototype, 'toString')!,
+  )
+
   const charge = (units: number, bytes: number, what: string) => meter.charge(units, bytes, what)
   const chargeResultString: After = (result, what) => {
     if (typeof result === 'string') charge(result.length, 0, what)
@@ -586,7 +611,6 @@ export function installNativeGuards(engine: Engine): void {
     const list = guardedArguments(call.args[0], listOf(call.args[1], what))
     call.args = [call.args[0], engine.toArray(list), ...call.args.slice(2)]
   })
-  const FunctionPrototype = realm.intrinsics.FunctionPrototype
   wrap(FunctionPrototype, 'call', 'Function.prototype.call', (call) => {
     if (isArrayIntrinsic(call.self)) chargeArrayConstruction(engine, call.args.slice(1))
   })

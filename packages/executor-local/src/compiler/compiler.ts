@@ -28,6 +28,7 @@ import {
   type Location,
   type Source,
   implOf,
+  recordSourceText,
   pendingReturn,
   stamp,
 } from './engine.js'
@@ -1965,6 +1966,10 @@ class Compiler {
   ): (s: Scope, home: Value, setup?: ClassSetup, name?: Value) => Value {
     const engine = this.engine
     const info = this.analysis.functions.get(node)!
+    // What toString gives back: the function's own text; a method's from its name on, a class
+    // constructor's the whole class (ranges the analysis recorded).
+    const text = this.source.text.slice(node.__sourceStart ?? node.start, node.__sourceEnd ?? node.end)
+    const sourceText = node.__static === true ? text.replace(staticPrefix, '') : text
     const scope = info.scope
     const kind: FunctionContext['kind'] = node.generator
       ? node.async
@@ -2190,6 +2195,7 @@ class Compiler {
           configurable: true,
         })
       }
+      recordSourceText(fn, sourceText)
       return fn
     }
   }
@@ -4234,6 +4240,8 @@ class Compiler {
 // ---- helpers ---------------------------------------------------------------------------------
 
 const NOOP: Stmt = () => undefined
+/** `static` and the spaces and comments after it, which belong to a class element, not its method. */
+const staticPrefix = /^static(?:\s|\/\*[\s\S]*?\*\/|\/\/[^\n\r\u2028\u2029]*)*/
 
 /** Functions with more parameters than this get their `length` defined instead (rare). */
 const MAX_DECLARED_PARAMETERS = 16

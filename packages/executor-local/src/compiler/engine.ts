@@ -53,6 +53,22 @@ export const stamp = (target: object, impl: Value): void => {
 }
 export const implOf = Stamp.get
 
+/** Private-field record of a sandbox function's source text, for `Function.prototype.toString`. */
+class SourceText extends Passthrough {
+  #text: string
+  constructor(target: object, text: string) {
+    super(target)
+    this.#text = text
+  }
+  static get(target: object): string | undefined {
+    return #text in target ? target.#text : undefined
+  }
+}
+export const recordSourceText = (target: object, text: string): void => {
+  new SourceText(target, text)
+}
+export const sourceTextOf = SourceText.get
+
 /** Host generator states: drives a compiled generator or async body for the realm's drivers. */
 export interface BodyState {
   readonly generator: Generator<Value, Value, Value>
@@ -186,6 +202,11 @@ export class Engine {
    */
   stampImpl(fn: Value, impl: Value): void {
     stamp(fn, impl)
+  }
+
+  /** The source text of a function the sandbox's code made, for `Function.prototype.toString`. */
+  sourceTextOf(fn: object): string | undefined {
+    return sourceTextOf(fn)
   }
 
   /** A new error of the sandbox realm, with its position recorded. */

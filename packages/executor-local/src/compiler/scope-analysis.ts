@@ -563,6 +563,13 @@ export function analyze(
       functions.get(pseudo as Value)!.scope.declare('%super', 'internal')
     }
     for (const element of node.body.body) {
+      if (element.type === 'MethodDefinition') {
+        // Source text ranges for toString: a method from its first token (after `static`, which
+        // belongs to the class element), a constructor the whole class.
+        element.value.__sourceStart = element.kind === 'constructor' ? node.start : element.start
+        if (element.static) element.value.__static = true
+        if (element.kind === 'constructor') element.value.__sourceEnd = node.end
+      }
       if (element.key?.type === 'PrivateIdentifier')
         reference(element.key, `#${element.key.name}`, classScope)
       if (element.computed) visit(element.key, classScope)
@@ -618,6 +625,9 @@ export function analyze(
   }
 
   const visitNode = (node: Value, scope: StaticScope): void => {
+    // A method or accessor of an object literal: its source text starts at its name (or get/set).
+    if (node.type === 'Property' && (node.method || node.kind !== 'init'))
+      node.value.__sourceStart = node.start
     switch (node.type) {
       case 'Identifier':
         reference(node, node.name, scope)

@@ -37,7 +37,7 @@ const guarded = [
 
 describe('guarded built-ins look like the originals', () => {
   it.each(guarded)('%s', async (path) => {
-    const probe = `[${path}.name, ${path}.length, typeof ${path}, Object.getPrototypeOf(${path}) === Function.prototype, ${path}.constructor === Function, 'prototype' in ${path}]`
+    const probe = `[${path}.name, ${path}.length, typeof ${path}, Object.getPrototypeOf(${path}) === Function.prototype, ${path}.constructor === Function, 'prototype' in ${path}, String(${path})]`
     const expected = vm.runInNewContext(probe)
     expect(valueOf(await run(probe))).toEqual([...expected])
   })
