@@ -517,8 +517,24 @@ export function installNativeGuards(engine: Engine): void {
     call.args = [listArgument(list), ...call.args.slice(1)]
   }
   wrap(global.Object, 'fromEntries', 'Object.fromEntries', collectFirst)
+  // A combinator reports an iterable it cannot read through the promise it returns, never by
+  // throwing: the built-in gets an iterable that throws the same error when it starts reading.
+  const collectOrReject: Rule = (call, what) => {
+    try {
+      collectFirst(call, what)
+    } catch (error) {
+      if (engine.isSignal(error)) throw error
+      const throwing = realm.helpers.newObject()
+      defineProperty(throwing, Symbol.iterator, {
+        value: factories.method(() => {
+          throw error
+        }),
+      })
+      call.args = [throwing, ...call.args.slice(1)]
+    }
+  }
   for (const key of ['all', 'allSettled', 'any', 'race'])
-    wrap(global.Promise, key, `Promise.${key}`, collectFirst)
+    wrap(global.Promise, key, `Promise.${key}`, collectOrReject)
   // Constructors that allocate in proportion to their arguments: `Array(n)` (V8 preallocates up
   // to about 16,000 elements), typed arrays (and from an iterable, which V8 collects natively),
   // `ArrayBuffer`. They are not replaced (changing `Array.prototype.constructor` or a typed array

@@ -73,6 +73,11 @@ describe('guarded built-ins give the original results', () => {
     ['new Map([[1, "a"]]).get(1) + Map.groupBy([1, 2, 3], (x) => x % 2).get(1).length', 'a2'],
     ['Object.fromEntries(new Map([["k", 1]])).k + Object.keys("abc").length', '4'],
     ['(await Promise.all([1, Promise.resolve(2)])).join() + (await Promise.race(new Set([3])))', '1,23'],
+    // A combinator rejects, rather than throws, when its argument cannot be iterated.
+    [
+      "(await Promise.all(5).catch((e) => e instanceof TypeError)) + '|' + (await Promise.race({ [Symbol.iterator]() { throw new RangeError('boom') } }).catch((e) => e.message))",
+      'true|boom',
+    ],
     ["JSON.stringify(JSON.parse('{\"a\":[1,2]}', (k, v) => (k === '0' ? 9 : v)))", '{"a":[9,2]}'],
     ['(2n ** 64n).toString(16) + BigInt.asUintN(8, 257n) + (5n * 5n) + (1n << 3n)', '100000000000000001258'],
     [
