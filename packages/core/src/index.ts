@@ -110,7 +110,9 @@ export {
   type ToolDefinition,
 } from './tool.js'
 export {
+  copyToolArguments,
   createToolCaller,
+  type ToolArgumentsCopy,
   type ToolCaller,
   type ToolCallerOptions,
   type ToolCallOutcome,
@@ -120,3 +122,4 @@ export { validateJsonSchema } from './json-schema.js'
 export { formatData } from './format-data.js'
 export { formatObservation, type ObservationOptions, truncateText } from './observation.js'
 export { buildSystemPrompt, buildTaskMessage, type SystemPromptOptions } from './prompt.js'
+export { entryScript } from './entry-script.js'

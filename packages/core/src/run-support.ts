@@ -9,7 +9,12 @@ import type { RunError, RunOptions, RunOutcome } from './executor.js'
 import type { Limits } from './limits.js'
 import type { SandboxRunResult, ThrownError } from './sandbox-runtime.js'
 import type { Tool } from './tool.js'
-import { createToolCaller, type ToolCaller, type ToolCallOutcome } from './tool-calls.js'
+import {
+  createToolCaller,
+  type ToolArgumentsCopy,
+  type ToolCaller,
+  type ToolCallOutcome,
+} from './tool-calls.js'
 import { identifierPattern } from './value-path.js'
 
 /** How a run ended, before its logs and stats are added: the `RunOutcome` without them. */
@@ -175,6 +180,18 @@ export class RunRecorder {
    * the run finished does not run the tool.
    */
   callTool(name: string, args: unknown, reply: (outcome: ToolCallOutcome) => void): void {
+    this.#call((caller) => caller.call(name, args), reply)
+  }
+
+  /** `callTool` with arguments the sandbox's side already copied (`copyToolArguments`). */
+  callCopiedTool(name: string, copy: ToolArgumentsCopy, reply: (outcome: ToolCallOutcome) => void): void {
+    this.#call((caller) => caller.callCopied(name, copy), reply)
+  }
+
+  #call(
+    call: (caller: ToolCaller) => Promise<ToolCallOutcome>,
+    reply: (outcome: ToolCallOutcome) => void,
+  ): void {
     if (this.#finished) return
     if (this.#tools === undefined) {
       const { tools, sessionId, limits } = this.#options
@@ -182,20 +199,27 @@ export class RunRecorder {
       const caller = createToolCaller({ tools, sessionId, limits, signal: controller.signal })
       this.#tools = { caller, controller }
     }
-    void this.#tools.caller.call(name, args).then((outcome) => {
+    void call(this.#tools.caller).then((outcome) => {
       if (!this.#finished) reply(outcome)
     })
   }
 
-  /** Ends the run with `ending` (the first ending wins) and returns its outcome. */
-  finish(ending: RunEnding): Promise<RunOutcome> {
+  /**
+   * Ends the run with `ending` (the first ending wins) and returns its outcome; `operations` is
+   * passed on to its stats, from a sandbox that counts them.
+   */
+  finish(ending: RunEnding, counted: { readonly operations?: number } = {}): Promise<RunOutcome> {
     if (this.#finished) return this.outcome
     this.#finished = true
     for (const cleanup of this.#cleanups) cleanup()
     this.#tools?.controller.abort()
     const logs = this.output.text
     const caller = this.#tools?.caller
-    const stats = { durationMs: performance.now() - this.#started, toolCalls: [...(caller?.records ?? [])] }
+    const stats = {
+      durationMs: performance.now() - this.#started,
+      toolCalls: [...(caller?.records ?? [])],
+      ...(counted.operations === undefined ? {} : { operations: counted.operations }),
+    }
     const limitError = caller?.limitError
     this.#resolve(
       limitError !== undefined && !(ending.type === 'error' && ending.error.kind === 'limit')

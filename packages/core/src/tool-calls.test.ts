@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest'
 import { z } from 'zod'
 import { jsonSchema } from './schema.js'
 import { defineTool, type Tool, type ToolContext } from './tool.js'
-import { createToolCaller, type ToolCallerOptions } from './tool-calls.js'
+import { copyToolArguments, createToolCaller, type ToolCallerOptions } from './tool-calls.js'
 
 const weather = defineTool({
   name: 'get_weather',
@@ -359,5 +359,20 @@ describe('createToolCaller', () => {
       },
     })
     expect(tools.records.length).toBe(1)
+  })
+
+  test('arguments copied elsewhere with copyToolArguments: a failed copy counts and is recorded', async () => {
+    const tools = caller([echo], { limits: { maxToolCalls: 2, maxValueBytes: 1024 } })
+    const good = copyToolArguments('echo', { value: [1] }, { maxValueBytes: 1024 })
+    expect(good).toEqual({ ok: true, value: { value: [1] } })
+    expect(await tools.callCopied('echo', good)).toEqual({ ok: true, value: [1] })
+    const bad = copyToolArguments('echo', { value: () => 1 }, { maxValueBytes: 1024 })
+    expect(bad).toMatchObject({ ok: false, error: { kind: 'tool', name: 'DataBoundaryError', tool: 'echo' } })
+    expect(await tools.callCopied('echo', bad)).toEqual(bad)
+    expect(tools.records.map((record) => record.ok)).toEqual([true, false])
+    expect(await tools.callCopied('echo', good)).toMatchObject({
+      ok: false,
+      error: { limit: 'maxToolCalls' },
+    })
   })
 })

@@ -36,6 +36,11 @@ export interface ToolCaller {
    * `tool`, `limit` (`maxToolCalls`) or `aborted`.
    */
   call(name: string, args: unknown): Promise<ToolCallOutcome>
+  /**
+   * `call` with arguments already copied by `copyToolArguments`, e.g. in the thread that runs the
+   * sandbox: a copy that failed is counted and recorded as the call it stands for.
+   */
+  callCopied(name: string, copy: ToolArgumentsCopy): Promise<ToolCallOutcome>
   /** Finished calls, in completion order (calls refused by `maxToolCalls` are not recorded). */
   readonly records: readonly ToolCallRecord[]
   /**
@@ -61,7 +66,7 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
   let calls = 0
   let limitError: RunError | undefined
 
-  const run = async (name: string, args: unknown): Promise<ToolCallOutcome> => {
+  const run = async (name: string, copy: ToolArgumentsCopy): Promise<ToolCallOutcome> => {
     const tool = tools.get(name)
     if (tool === undefined) {
       const available = [...tools.keys()]
@@ -76,25 +81,9 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
       })
     }
 
-    let copiedArgs: Data
-    try {
-      // `name()` means no arguments: declarations promise that a tool with nothing required takes it.
-      copiedArgs = toData(args === undefined ? {} : args, {
-        maxBytes: limits.maxValueBytes,
-        plainObjectPrototypes,
-        rootName: 'args',
-      })
-    } catch (error) {
-      if (!DataBoundaryError.isInstance(error)) throw error
-      return failure({
-        kind: 'tool',
-        name: 'DataBoundaryError',
-        tool: name,
-        message: `Tool ${name} was called with arguments that cannot be passed to it: ${error.message}.`,
-      })
-    }
+    if (!copy.ok) return copy
 
-    const validation = await tool.parameters.validate(copiedArgs, 'args')
+    const validation = await tool.parameters.validate(copy.value, 'args')
     if (!validation.ok) {
       const error = new ToolInputError(name, validation.issues)
       return failure({ kind: 'tool', name: error.name, tool: name, message: error.message })
@@ -121,6 +110,37 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
     }
   }
 
+  const callCopied = async (name: string, copy: ToolArgumentsCopy): Promise<ToolCallOutcome> => {
+    if (signal.aborted) {
+      return failure({
+        kind: 'aborted',
+        name: 'AbortError',
+        tool: name,
+        message: `Tool ${name} was not called: the run was already aborted.`,
+      })
+    }
+    calls++
+    if (calls > limits.maxToolCalls) {
+      limitError ??= {
+        kind: 'limit',
+        name: 'LimitError',
+        limit: 'maxToolCalls',
+        message: `The run made more than ${limits.maxToolCalls} tool calls (limit maxToolCalls). Make fewer calls per step: batch work into fewer calls, or continue in the next step.`,
+      }
+      return failure(limitError)
+    }
+    const started = performance.now()
+    let outcome: ToolCallOutcome
+    try {
+      outcome = await run(name, copy)
+    } catch (error) {
+      // Only a failing schema validator gets here: still an outcome, never a rejection.
+      outcome = failure({ kind: 'tool', tool: name, ...describeThrown(name, error) })
+    }
+    records.push({ tool: name, ok: outcome.ok, durationMs: performance.now() - started })
+    return outcome
+  }
+
   return {
     get records() {
       return records
@@ -128,40 +148,48 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
     get limitError() {
       return limitError
     },
-    async call(name, args) {
-      if (signal.aborted) {
-        return failure({
-          kind: 'aborted',
-          name: 'AbortError',
-          tool: name,
-          message: `Tool ${name} was not called: the run was already aborted.`,
-        })
-      }
-      calls++
-      if (calls > limits.maxToolCalls) {
-        limitError ??= {
-          kind: 'limit',
-          name: 'LimitError',
-          limit: 'maxToolCalls',
-          message: `The run made more than ${limits.maxToolCalls} tool calls (limit maxToolCalls). Make fewer calls per step: batch work into fewer calls, or continue in the next step.`,
-        }
-        return failure(limitError)
-      }
-      const started = performance.now()
-      let outcome: ToolCallOutcome
-      try {
-        outcome = await run(name, args)
-      } catch (error) {
-        // Only a failing schema validator or a broken toData gets here: still an outcome, never a rejection.
-        outcome = failure({ kind: 'tool', tool: name, ...describeThrown(name, error) })
-      }
-      records.push({ tool: name, ok: outcome.ok, durationMs: performance.now() - started })
-      return outcome
-    },
+    call: (name, args) =>
+      callCopied(name, copyToolArguments(name, args, { ...limits, plainObjectPrototypes })),
+    callCopied,
   }
 }
 
-function failure(error: RunError): ToolCallOutcome {
+/** Tool arguments copied out of the sandbox, or the error a call with them ends with. */
+export type ToolArgumentsCopy =
+  | { readonly ok: true; readonly value: Data }
+  | { readonly ok: false; readonly error: RunError }
+
+/**
+ * Copies a tool call's arguments with `toData` (within `maxValueBytes`), as `ToolCaller.call`
+ * does. Never throws: arguments that are not data make a failed copy naming the tool.
+ */
+export function copyToolArguments(
+  name: string,
+  args: unknown,
+  options: { readonly maxValueBytes: number; readonly plainObjectPrototypes?: readonly object[] },
+): ToolArgumentsCopy {
+  try {
+    // `name()` means no arguments: declarations promise that a tool with nothing required takes it.
+    const value = toData(args === undefined ? {} : args, {
+      maxBytes: options.maxValueBytes,
+      plainObjectPrototypes: options.plainObjectPrototypes ?? [],
+      rootName: 'args',
+    })
+    return { ok: true, value }
+  } catch (error) {
+    // Anything else is a broken toData: still an outcome, never a rejection.
+    if (!DataBoundaryError.isInstance(error))
+      return failure({ kind: 'tool', tool: name, ...describeThrown(name, error) })
+    return failure({
+      kind: 'tool',
+      name: 'DataBoundaryError',
+      tool: name,
+      message: `Tool ${name} was called with arguments that cannot be passed to it: ${error.message}.`,
+    })
+  }
+}
+
+function failure(error: RunError): { readonly ok: false; readonly error: RunError } {
   return { ok: false, error }
 }
 

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { entryScript } from '@airlock/core'
 import { SandboxStartError } from './errors.js'
 import type { HostMessage, SandboxMessage } from './protocol.js'
 
@@ -83,24 +84,7 @@ const childEntry = new URL(
   import.meta.url,
 )
 
-// When the package runs from its TypeScript sources (its own tests), the child does too: Node strips
-// the types, and this hook maps the sources' `.js` import specifiers to the `.ts` files.
-const childBootstrap = `
-const { registerHooks } = require('node:module')
-if (${JSON.stringify(childEntry.href)}.endsWith('.ts')) {
-  registerHooks({
-    resolve(specifier, context, next) {
-      try {
-        return next(specifier, context)
-      } catch (error) {
-        if (specifier.startsWith('.') && specifier.endsWith('.js')) return next(specifier.slice(0, -3) + '.ts', context)
-        throw error
-      }
-    },
-  })
-}
-import(${JSON.stringify(childEntry.href)}).then((module) => module.serveParent())
-`
+const childBootstrap = entryScript(childEntry, 'serveParent')
 
 /** One sandbox child process, started with `--no-node-snapshot`. */
 export class ChildConnection extends BaseConnection {

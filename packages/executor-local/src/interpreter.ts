@@ -13,12 +13,13 @@ import type { Value } from './realm.js'
 
 /** A syntax error or a refused construct, with its offset in the source. */
 export class CompileError extends Error {
-  constructor(
-    message: string,
-    readonly offset: number,
-    readonly refused: boolean,
-  ) {
+  readonly offset: number
+  readonly refused: boolean
+
+  constructor(message: string, offset: number, refused: boolean) {
     super(message)
+    this.offset = offset
+    this.refused = refused
     this.name = refused ? 'UnsupportedError' : 'SyntaxError'
   }
 }

@@ -5,17 +5,18 @@ import {
   type Data,
   DataBoundaryError,
   type ExecutorSession,
-  InvalidDefinitionError,
   type Limits,
   type RunError,
   type RunOptions,
   type RunOutcome,
   type SessionOptions,
   type ToolCaller,
+  type ToolCallerOptions,
   LogCollector,
   abortedRunError,
   assertUniqueToolNames,
   codeFrame,
+  copySessionVariables,
   createToolCaller,
   mayReadAsTypeScript,
   resolveLimits,
@@ -30,8 +31,6 @@ import { CompileError, Interpreter, lineColumn, parseCode } from './interpreter.
 import { ModuleError, ModuleLoader } from './module-loader.js'
 import type { Value } from './realm.js'
 
-const identifier = /^[A-Za-z_$][\w$]*$/
-
 /** State of the run in progress. */
 interface RunState {
   readonly code: string
@@ -45,13 +44,42 @@ interface RunState {
 }
 
 /**
+ * Where a session's tools run. In the thread that runs the session by default; a session in a
+ * worker thread (`worker-thread.ts`) reaches the tools in the main thread through messages.
+ */
+export interface SessionEnvironment {
+  /** The directory allowlisted packages are resolved from. */
+  readonly moduleDirectory: string
+  /** The tools' names, installed as global functions. */
+  readonly toolNames: readonly string[]
+  /** Makes the tool caller of one run. */
+  readonly toolCaller: (options: Omit<ToolCallerOptions, 'tools'>) => ToolCaller
+  /**
+   * Set to non-zero by another thread to abort the run in progress: the interpreter reads it at
+   * its limit checks, so it also ends code that runs synchronously and never yields.
+   */
+  readonly abortFlag?: Int32Array
+}
+
+/** The environment of a session whose tools run in its own thread. */
+export function sameThreadEnvironment(options: SessionOptions, moduleDirectory: string): SessionEnvironment {
+  const tools = options.tools ?? []
+  assertUniqueToolNames(tools)
+  return {
+    moduleDirectory,
+    toolNames: tools.map((tool) => tool.name),
+    toolCaller: (callerOptions) => createToolCaller({ tools, ...callerOptions }),
+  }
+}
+
+/**
  * One sandbox: a realm with its global lexical scope, kept across runs. Runs are serialized.
  */
 export class LocalSession implements ExecutorSession {
   readonly id: string
   readonly #interpreter = new Interpreter()
   readonly #limits: Limits
-  readonly #tools: SessionOptions['tools']
+  readonly #environment: SessionEnvironment
   readonly #allowedModules: readonly string[]
   readonly #plainPrototypes: ReadonlySet<object>
   /** Errors made for the sandbox that stand for a run error (tool failures, refused imports). */
@@ -63,23 +91,20 @@ export class LocalSession implements ExecutorSession {
   /** Ends the wait of the run in progress (dispose). */
   #interrupt: ((error: RunError) => void) | undefined
 
-  constructor(options: SessionOptions = {}, moduleDirectory: string = process.cwd()) {
+  constructor(
+    options: SessionOptions = {},
+    environment: SessionEnvironment = sameThreadEnvironment(options, process.cwd()),
+  ) {
     this.id = options.sessionId ?? randomUUID()
     this.#limits = resolveLimits(options.limits)
-    this.#tools = options.tools ?? []
-    assertUniqueToolNames(this.#tools)
+    this.#environment = environment
     this.#allowedModules = [...(options.allowedModules ?? [])]
-    this.#modules = new ModuleLoader(this.#interpreter, moduleDirectory)
+    this.#modules = new ModuleLoader(this.#interpreter, environment.moduleDirectory)
     const engine = this.#interpreter.engine
     this.#plainPrototypes = new Set([engine.intrinsics.ObjectPrototype])
     this.#installGlobals()
-    for (const [name, value] of Object.entries(options.variables ?? {})) {
-      if (!identifier.test(name)) {
-        throw new InvalidDefinitionError(
-          `Variable name ${JSON.stringify(name)} is not a JavaScript identifier.`,
-        )
-      }
-      const copy = this.#toSandbox(toData(value, { rootName: `variables.${name}` }))
+    for (const [name, value] of Object.entries(copySessionVariables(options.variables))) {
+      const copy = this.#toSandbox(value)
       const slot = engine.lexicals.length
       engine.lexicals.push(copy)
       engine.lexicalNames.set(name, { slot, kind: 'let' })
@@ -156,10 +181,10 @@ export class LocalSession implements ExecutorSession {
       'require',
       this.#hostFunction('require', (args) => this.#loadModule(args[0], 'require', undefined)),
     )
-    for (const tool of this.#tools ?? []) {
+    for (const name of this.#environment.toolNames) {
       define(
-        tool.name,
-        this.#hostFunction(tool.name, (args) => this.#callTool(tool.name, args[0])),
+        name,
+        this.#hostFunction(name, (args) => this.#callTool(name, args[0])),
       )
     }
     engine.importModule = (specifier, loc) => this.#loadModule(specifier, 'import', loc)
@@ -320,8 +345,7 @@ export class LocalSession implements ExecutorSession {
     const { signal, onLog } = options
     const started = performance.now()
     const controller = new AbortController()
-    const caller = createToolCaller({
-      tools: this.#tools ?? [],
+    const caller = this.#environment.toolCaller({
       sessionId: this.id,
       limits: this.#limits,
       signal: controller.signal,
@@ -402,7 +426,7 @@ export class LocalSession implements ExecutorSession {
     }
 
     this.#current = run
-    meter.start(this.#limits, signal)
+    meter.start(this.#limits, signal, this.#environment.abortFlag)
     engine.lastPrimitiveThrow = undefined
     let value: Value
     let ok = true

@@ -1105,12 +1105,15 @@ export function describeExecutorContract(
     // ---- limits ------------------------------------------------------------------------------
 
     const limitTimeout = 10_000
+    // The cases about time run endless loops. An executor that counts operations would stop them
+    // at maxOperations first, which is not what they test.
+    const unmetered = { maxOperations: Number.POSITIVE_INFINITY }
 
     contractCase(
       'limit-timeout',
       'an endless loop ends with a timeoutMs limit error soon after the deadline, even inside try',
       async ({ open }) => {
-        const session = await open({ limits: { timeoutMs: 500 } })
+        const session = await open({ limits: { ...unmetered, timeoutMs: 500 } })
         let started = performance.now()
         const outcome = await session.run("console.log('started')\nwhile (true) {}")
         expect(performance.now() - started).toBeLessThan(500 + scaled(1_500))
@@ -1132,7 +1135,7 @@ export function describeExecutorContract(
       async ({ open }) => {
         let calls = 0
         const ping = makeTool('ping', () => ++calls)
-        const session = await open({ tools: [ping], limits: { timeoutMs: 500 } })
+        const session = await open({ tools: [ping], limits: { ...unmetered, timeoutMs: 500 } })
         const afterTool = await session.run('await ping({})\nwhile (true) {}')
         expectError(afterTool, { kind: 'limit', limit: 'timeoutMs' })
         expect(afterTool.stats.toolCalls, 'tool calls finished before the limit are kept').toEqual([
@@ -1149,7 +1152,7 @@ export function describeExecutorContract(
       'limit-session-after',
       'after a limit the session keeps its state, or says it was lost and starts fresh',
       async ({ open }) => {
-        const session = await open({ limits: { timeoutMs: 500 }, variables: { initial: 'v' } })
+        const session = await open({ limits: { ...unmetered, timeoutMs: 500 }, variables: { initial: 'v' } })
         expectOk(await session.run("const kept = 'still here'"))
         const { error } = expectErrorOutcome(await session.run('while (true) {}'))
         expect(error).toMatchObject({ kind: 'limit', limit: 'timeoutMs' })
@@ -1166,7 +1169,7 @@ export function describeExecutorContract(
       'abort',
       'aborting the signal ends a busy run with kind aborted; the session stays usable',
       async ({ open }) => {
-        const session = await open({ limits: { timeoutMs: 20_000 } })
+        const session = await open({ limits: { ...unmetered, timeoutMs: 20_000 } })
         const controller = new AbortController()
         const timer = setTimeout(() => controller.abort(), 100)
         const started = performance.now()

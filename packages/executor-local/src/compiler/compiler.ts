@@ -77,11 +77,11 @@ const { apply, construct, ownKeys } = Reflect
 
 /** Thrown at compile time for constructs the interpreter refuses. */
 export class UnsupportedError extends Error {
-  constructor(
-    message: string,
-    readonly offset: number,
-  ) {
+  readonly offset: number
+
+  constructor(message: string, offset: number) {
     super(message)
+    this.offset = offset
     this.name = 'UnsupportedError'
   }
 }
@@ -4281,14 +4281,14 @@ function cannotDestructure(engine: Engine, v: Value, loc: Location): Value {
 /** The iterator of an array pattern, shared by the plain and the suspendable pattern code. */
 class PatternIterator {
   done = false
+  readonly engine: Engine
+  readonly loc: Location
   readonly iterator: Value
   readonly next: Value
 
-  constructor(
-    readonly engine: Engine,
-    iterable: Value,
-    readonly loc: Location,
-  ) {
+  constructor(engine: Engine, iterable: Value, loc: Location) {
+    this.engine = engine
+    this.loc = loc
     this.iterator = getIterator(engine, iterable, loc)
     this.next = this.iterator.next
   }
@@ -4359,11 +4359,15 @@ class PrivateName {
   getter: Value
   setter: Value
   isStatic = false
-  constructor(
-    readonly engine: Engine,
-    readonly name: string,
-    readonly kind: string,
-  ) {}
+  readonly engine: Engine
+  readonly name: string
+  readonly kind: string
+
+  constructor(engine: Engine, name: string, kind: string) {
+    this.engine = engine
+    this.name = name
+    this.kind = kind
+  }
 
   has(o: object): boolean {
     return this.values.has(o)

@@ -43,6 +43,8 @@ export class Meter {
   depth = 0
   maxDepth = 1_000
   signal: AbortSignal | undefined
+  /** Non-zero when another thread aborted the run (see `SessionEnvironment.abortFlag`). */
+  abortFlag: Int32Array | undefined
   tripped: LimitTrip | undefined
   timeoutMs = Infinity
   /** The most bytes one built-in call may allocate (from `memoryMb`). */
@@ -63,6 +65,7 @@ export class Meter {
   start(
     limits: { maxOperations: number; timeoutMs: number; maxCallDepth: number; memoryMb?: number },
     signal?: AbortSignal,
+    abortFlag?: Int32Array,
   ) {
     this.ops = 0
     this.memoryMb = limits.memoryMb ?? Infinity
@@ -73,6 +76,7 @@ export class Meter {
     this.maxDepth = limits.maxCallDepth
     this.depth = 0
     this.signal = signal
+    this.abortFlag = abortFlag
     this.tripped = undefined
     this.nextCheck = Math.min(CHECK_INTERVAL, this.maxOps + 1)
   }
@@ -98,7 +102,8 @@ export class Meter {
         message: `The code ran longer than timeoutMs (${this.timeoutMs} ms) and was stopped. Do less per step, or avoid loops that never end.`,
       })
     }
-    if (this.signal?.aborted) this.trip({ limit: 'aborted', message: 'The run was aborted by the caller.' })
+    if (this.signal?.aborted || (this.abortFlag !== undefined && Atomics.load(this.abortFlag, 0) !== 0))
+      this.trip({ limit: 'aborted', message: 'The run was aborted by the caller.' })
     this.nextCheck = Math.min(this.ops + CHECK_INTERVAL, this.maxOps + 1)
   }
 

@@ -33,11 +33,15 @@ export class Binding {
    * (statements of a block run in order): those skip the TDZ check. Infinity when unknown.
    */
   declEnd = Infinity
-  constructor(
-    readonly name: string,
-    public kind: BindingKind,
-    readonly scope: StaticScope,
-  ) {}
+  readonly name: string
+  kind: BindingKind
+  readonly scope: StaticScope
+
+  constructor(name: string, kind: BindingKind, scope: StaticScope) {
+    this.name = name
+    this.kind = kind
+    this.scope = scope
+  }
 
   /** Reads must check for the TDZ sentinel. */
   get tdz(): boolean {
@@ -80,11 +84,14 @@ export class StaticScope {
   /** Slots used, slot 0 being the parent; only meaningful when materialized. */
   size = 1
 
-  constructor(
-    readonly kind: ScopeKind,
-    readonly parent: StaticScope | undefined,
-    readonly fn: FunctionInfo,
-  ) {
+  readonly kind: ScopeKind
+  readonly parent: StaticScope | undefined
+  readonly fn: FunctionInfo
+
+  constructor(kind: ScopeKind, parent: StaticScope | undefined, fn: FunctionInfo) {
+    this.kind = kind
+    this.parent = parent
+    this.fn = fn
     this.materialized = kind !== 'block'
     parent?.children.push(this)
   }

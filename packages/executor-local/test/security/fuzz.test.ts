@@ -24,14 +24,18 @@ function random(state: number): () => number {
 }
 
 class Generator {
-  constructor(private readonly next: () => number) {}
+  readonly #next: () => number
+
+  constructor(next: () => number) {
+    this.#next = next
+  }
 
   pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)]!
+    return items[Math.floor(this.#next() * items.length)]!
   }
 
   int(max: number): number {
-    return Math.floor(this.next() * max)
+    return Math.floor(this.#next() * max)
   }
 
   number(): string {
@@ -39,7 +43,7 @@ class Generator {
   }
 
   numeric(depth = 0): string {
-    if (depth > 2 || this.next() < 0.3)
+    if (depth > 2 || this.#next() < 0.3)
       return this.pick(['a', 'b', 'c', this.number(), 'arr.length', 's.length'])
     const op = this.pick(['+', '-', '*', '/', '%', '**', '&', '|', '^', '<<', '>>', '>>>'])
     const right = op === '**' ? this.pick(['2', '3', '0.5']) : this.numeric(depth + 1)

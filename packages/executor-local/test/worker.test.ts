@@ -1,0 +1,148 @@
+import { defineTool, type RunOutcome } from '@airlock/core'
+import { Worker } from 'node:worker_threads'
+import { describe, expect, it, vi } from 'vitest'
+import { z } from 'zod'
+import { createLocalExecutor } from '../src/index.js'
+
+const executor = createLocalExecutor({ thread: 'worker' })
+
+describe("thread: 'worker'", () => {
+  it('claims hardKill, which the main thread cannot give', () => {
+    expect(executor.capabilities).toMatchObject({ hardKill: true, memoryLimit: false, operationLimit: true })
+    expect(createLocalExecutor().capabilities).toMatchObject({ hardKill: false, memoryLimit: false })
+    expect(() => createLocalExecutor({ thread: 'other' as 'main' })).toThrow(
+      /thread must be 'main' or 'worker'/,
+    )
+  })
+
+  it('an abort ends code that never yields, and the session keeps its state', async () => {
+    await using session = await executor.createSession({ limits: { maxOperations: Infinity } })
+    await session.run('const kept = [1, 2]')
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 50)
+    const outcome = await session.run("console.log('spinning')\nfor (;;) {}", { signal: controller.signal })
+    expect(outcome).toMatchObject({ type: 'error', error: { kind: 'aborted' }, logs: 'spinning\n' })
+    expect('sessionLost' in (outcome.type === 'error' ? outcome.error : {})).toBe(false)
+    expect(await session.run('kept')).toMatchObject({ type: 'value', value: [1, 2] })
+  })
+
+  it('tools run in the main thread: arguments are validated there, results copied in', async () => {
+    const seen: unknown[] = []
+    const lookup = defineTool({
+      name: 'lookup',
+      description: 'Looks a key up.',
+      parameters: z.object({ key: z.string() }),
+      execute: ({ key }, context) => {
+        seen.push(context.sessionId)
+        return { key, at: new Date(0), tags: new Set(['a']) }
+      },
+    })
+    await using session = await executor.createSession({ tools: [lookup], sessionId: 'worker-tools' })
+    const outcome = await session.run(
+      [
+        'const found = await lookup({ key: "k" })',
+        'let refused',
+        'try { await lookup({ key: 1 }) } catch (error) { refused = error.name }',
+        'let uncopyable',
+        'try { await lookup({ key: "k", f() {} }) } catch (error) { uncopyable = error.name }',
+        '[found.key, found.at.getTime(), found.tags.has("a"), refused, uncopyable]',
+      ].join('\n'),
+    )
+    expect(outcome).toMatchObject({
+      type: 'value',
+      value: ['k', 0, true, 'ToolInputError', 'DataBoundaryError'],
+    })
+    expect(outcome.stats.toolCalls.map((call) => call.ok)).toEqual([true, false, false])
+    expect(seen).toEqual(['worker-tools'])
+  })
+
+  it('maxToolCalls ends the run even when the code catches the refusal', async () => {
+    const ping = defineTool({
+      name: 'ping',
+      description: 'Pings.',
+      parameters: z.object({}),
+      execute: () => 1,
+    })
+    await using session = await executor.createSession({ tools: [ping], limits: { maxToolCalls: 2 } })
+    const outcome = await session.run('for (let i = 0; i < 5; i++) { try { await ping() } catch {} }\n"done"')
+    expect(outcome).toMatchObject({ type: 'error', error: { kind: 'limit', limit: 'maxToolCalls' } })
+    expect(outcome.stats.toolCalls).toHaveLength(2)
+  })
+
+  it('output is capped in the worker and streamed to onLog', async () => {
+    await using session = await executor.createSession({ limits: { maxOutputBytes: 30 } })
+    const lines: string[] = []
+    const outcome = await session.run('for (let i = 0; i < 100; i++) console.log("line", i)', {
+      onLog: (line) => lines.push(line),
+    })
+    expect(outcome.logs.startsWith('line 0\nline 1\nline 2\nline 3\nl\n[output truncated')).toBe(true)
+    expect(outcome.logs).toContain('truncated')
+    expect(lines.map((line) => `${line}\n`).join('')).toBe(outcome.logs)
+  })
+
+  it('past memoryMb the worker is usually stopped, not the process; the next run starts from the initial variables', async () => {
+    await using session = await executor.createSession({
+      limits: { memoryMb: 32, maxOperations: Infinity },
+      variables: { initial: 'v' },
+    })
+    await session.run('var lost = 1')
+    const outcome = await session.run('const chunks = []\nfor (;;) chunks.push(new Array(100_000).fill(1.5))')
+    expect(outcome).toMatchObject({
+      type: 'error',
+      error: { kind: 'limit', limit: 'memoryMb', sessionLost: true },
+    })
+    expect(await session.run('[typeof lost, initial]')).toMatchObject({ value: ['undefined', 'v'] })
+  })
+
+  it('a call that does not stop at the deadline is ended by stopping the worker', async () => {
+    await using session = await executor.createSession({
+      limits: { timeoutMs: 400, maxOperations: Infinity, memoryMb: 512 },
+    })
+    await session.run('var before = 1')
+    // One native sort of 8 million strings takes seconds, and no limit check runs until it returns.
+    const started = performance.now()
+    const outcome = await session.run(
+      'const a = []\nfor (let i = 0; i < 1_000_000; i++) a.push(String((i * 7919) % 1_000_003))\n' +
+        'a.concat(a, a, a, a, a, a, a).sort()',
+    )
+    expect(outcome).toMatchObject({
+      type: 'error',
+      error: { kind: 'limit', limit: 'timeoutMs', sessionLost: true },
+    })
+    expect(performance.now() - started).toBeLessThan(2_000)
+    expect(await session.run('typeof before')).toMatchObject({ value: 'undefined' })
+  })
+
+  it('dispose ends the run in progress and stops the worker', async () => {
+    const session = await executor.createSession({ limits: { maxOperations: Infinity } })
+    const running: Promise<RunOutcome> = session.run('for (;;) {}')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    await session.dispose()
+    expect(await running).toMatchObject({
+      type: 'error',
+      error: { name: 'SessionDisposedError', sessionLost: true },
+    })
+    expect(await session.run('1')).toMatchObject({ type: 'error', error: { name: 'SessionDisposedError' } })
+  })
+
+  it('a worker lost between runs: the next run says the state was lost and does not run', async () => {
+    await using session = await executor.createSession({ variables: { initial: 'v' } })
+    const posted = vi.spyOn(Worker.prototype, 'postMessage')
+    await session.run('var lost = 1')
+    const worker = posted.mock.contexts[0] as Worker
+    posted.mockRestore()
+    await worker.terminate()
+    const outcome = await session.run('lost = 2')
+    expect(outcome).toMatchObject({ type: 'error', error: { kind: 'internal', sessionLost: true } })
+    expect(outcome.type === 'error' && outcome.error.message).toMatch(/did not run.*initial values/)
+    expect(await session.run('[typeof lost, initial]')).toMatchObject({ value: ['undefined', 'v'] })
+  })
+
+  it('bad options fail createSession with the same errors as in the main thread', async () => {
+    await expect(executor.createSession({ variables: { 'not a name': 1 } })).rejects.toThrow(/not usable/)
+    await expect(executor.createSession({ variables: { f: (() => 1) as never } })).rejects.toThrow(
+      /variables\.f/,
+    )
+    await expect(executor.createSession({ limits: { timeoutMs: -1 } })).rejects.toThrow(/positive integer/)
+  })
+})
