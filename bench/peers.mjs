@@ -15,6 +15,26 @@ function valueOf(outcome) {
   throw new Error(`unexpected outcome ${outcome.type}`)
 }
 
+/** A peer that is an airlock executor: one session per sandbox, runs checked for a value. */
+function executorPeer(label, makeExecutor, limits = {}) {
+  return {
+    label,
+    async load() {
+      this.executor = await makeExecutor()
+    },
+    create() {
+      return this.executor.createSession({ limits: { ...unlimited, ...limits } })
+    },
+    async run(session, source) {
+      return valueOf(await session.run(source))
+    },
+    dispose: (session) => session.dispose(),
+    async close() {
+      await this.executor.close?.()
+    },
+  }
+}
+
 export const peers = {
   vm: {
     label: 'native V8 (node:vm)',
@@ -76,35 +96,20 @@ export const peers = {
     },
     dispose() {},
   },
-  'airlock-local': {
-    label: '@airlock/executor-local',
-    async load() {
-      const { createLocalExecutor } = await import('@airlock/executor-local')
-      this.executor = createLocalExecutor()
-    },
-    create() {
-      return this.executor.createSession({ limits: unlimited })
-    },
-    async run(session, source) {
-      return valueOf(await session.run(source))
-    },
-    dispose: (session) => session.dispose(),
-  },
-  'airlock-isolate': {
-    label: '@airlock/executor-isolate (process)',
-    async load() {
+  'airlock-local': executorPeer('@airlock/executor-local', async () => {
+    const { createLocalExecutor } = await import('@airlock/executor-local')
+    return createLocalExecutor()
+  }),
+  'airlock-local-worker': executorPeer('@airlock/executor-local (worker thread)', async () => {
+    const { createLocalExecutor } = await import('@airlock/executor-local')
+    return createLocalExecutor({ thread: 'worker' })
+  }),
+  'airlock-isolate': executorPeer(
+    '@airlock/executor-isolate (process)',
+    async () => {
       const { createIsolateExecutor } = await import('@airlock/executor-isolate')
-      this.executor = createIsolateExecutor()
+      return createIsolateExecutor()
     },
-    create() {
-      return this.executor.createSession({ limits: { ...unlimited, memoryMb: 512 } })
-    },
-    async run(session, source) {
-      return valueOf(await session.run(source))
-    },
-    dispose: (session) => session.dispose(),
-    async close() {
-      await this.executor.close?.()
-    },
-  },
+    { memoryMb: 512 },
+  ),
 }
