@@ -1,5 +1,6 @@
 import type { Executor, ExecutorCapabilities, ExecutorSession, SessionOptions } from '@airlock/core'
 import { LocalSession, sameThreadEnvironment } from './session.js'
+import { WorkerPool } from './worker-pool.js'
 import { WorkerSession } from './worker-session.js'
 
 /** Settings of the local executor. */
@@ -38,6 +39,8 @@ export class LocalExecutor implements Executor {
   readonly capabilities: ExecutorCapabilities
   readonly #moduleDirectory: string | undefined
   readonly #thread: 'main' | 'worker'
+  /** Made at the first session in a worker: a constructor starts nothing. */
+  #workers: WorkerPool | undefined
 
   constructor(settings: LocalExecutorSettings = {}) {
     this.#moduleDirectory = settings.moduleDirectory
@@ -58,7 +61,10 @@ export class LocalExecutor implements Executor {
 
   async createSession(options: SessionOptions = {}): Promise<ExecutorSession> {
     const moduleDirectory = this.#moduleDirectory ?? process.cwd()
-    if (this.#thread === 'worker') return WorkerSession.open(options, moduleDirectory)
+    if (this.#thread === 'worker') {
+      this.#workers ??= new WorkerPool()
+      return WorkerSession.open(options, moduleDirectory, this.#workers)
+    }
     return new LocalSession(options, sameThreadEnvironment(options, moduleDirectory))
   }
 }

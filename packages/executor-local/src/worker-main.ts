@@ -1,6 +1,6 @@
 // Entry of a session's worker thread (`thread: 'worker'`): runs one LocalSession; its tools stay
 // in the main thread and are called through messages.
-import { parentPort, workerData } from 'node:worker_threads'
+import { parentPort } from 'node:worker_threads'
 import {
   copyToolArguments,
   type RunError,
@@ -19,10 +19,20 @@ interface WorkerRun {
   readonly calls: Map<number, (outcome: ToolCallOutcome) => void>
 }
 
-/** Started by `WorkerSession` with the session's `WorkerSetup` as `workerData`. */
+/**
+ * Started by `WorkerPool` ahead of any session: loads the interpreter, says `booted`, and builds
+ * its session when the `open` message comes.
+ */
 export function serveSession(): void {
   const port = parentPort!
-  const setup = workerData as WorkerSetup
+  port.once('message', (message: MainMessage) => {
+    if (message.type === 'open') openSession(message.setup)
+  })
+  port.postMessage({ type: 'booted' } satisfies WorkerMessage)
+}
+
+function openSession(setup: WorkerSetup): void {
+  const port = parentPort!
   const send = (message: WorkerMessage) => port.postMessage(message)
   let current: WorkerRun | undefined
   let callIds = 0
@@ -99,6 +109,8 @@ export function serveSession(): void {
           })
         return
       }
+      case 'open':
+        return
       case 'abort':
         if (current?.runId === message.runId) current.controller.abort()
         return

@@ -1,8 +1,9 @@
 // Messages between a session in the main thread and the interpreter that runs it in a worker
-// thread (`thread: 'worker'`). They travel by structured clone, so they hold data only.
+// thread (`thread: 'worker'`). They travel by structured clone, so they hold data only (and the
+// abort flag's shared memory, which is shared, not copied).
 import type { Data, Limits, RunOutcome, ToolArgumentsCopy, ToolCallOutcome } from '@airlock/core'
 
-/** The worker's `workerData`: what it needs to build its session. */
+/** What a booted worker needs to build its session (the `open` message). */
 export interface WorkerSetup {
   readonly sessionId: string
   readonly limits: Limits
@@ -19,6 +20,8 @@ export interface WorkerSetup {
 }
 
 export type MainMessage =
+  /** The first message a worker receives: it builds its session and answers `ready`. */
+  | { readonly type: 'open'; readonly setup: WorkerSetup }
   | { readonly type: 'run'; readonly runId: number; readonly code: string }
   /** The caller aborted: ends a run that waits (the abort flag ends one that computes). */
   | { readonly type: 'abort'; readonly runId: number }
@@ -30,6 +33,8 @@ export type MainMessage =
     }
 
 export type WorkerMessage =
+  /** The worker loaded the interpreter and waits for `open`. */
+  | { readonly type: 'booted' }
   | { readonly type: 'ready' }
   | { readonly type: 'open-failed'; readonly name: string; readonly message: string }
   /** A line the run printed, within `maxOutputBytes` (the worker caps output). */

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import {
   abortedRunError,
   assertUniqueToolNames,
   copySessionVariables,
-  entryScript,
   type ExecutorSession,
   type Limits,
   type RunError,
@@ -16,13 +15,8 @@ import {
   type SessionOptions,
   type Tool,
 } from '@airlock/core'
+import type { WorkerPool } from './worker-pool.js'
 import type { MainMessage, WorkerMessage, WorkerSetup } from './worker-protocol.js'
-
-const workerEntry = new URL(
-  import.meta.url.endsWith('.ts') ? './worker-main.ts' : './worker-main.js',
-  import.meta.url,
-)
-const workerBootstrap = entryScript(workerEntry, 'serveSession')
 
 /**
  * How long a run may go on after its deadline or its abort before the worker is terminated. The
@@ -31,18 +25,13 @@ const workerBootstrap = entryScript(workerEntry, 'serveSession')
  */
 const GRACE_MS = 500
 
-/**
- * The heap the worker needs besides the sandbox's data: the interpreter, acorn and a realm use
- * about 13 MB after a first run. Added to `memoryMb`, so that the sandbox can use about what the
- * limit says.
- */
-const WORKER_BASE_HEAP_MB = 16
-
 /** A worker thread running one session's interpreter. */
 interface LiveWorker {
   readonly worker: Worker
   /** Settles once the worker built its session. */
   readonly ready: Promise<void>
+  /** The session was built: losing the worker now loses its state. */
+  opened: boolean
 }
 
 /**
@@ -57,6 +46,7 @@ export class WorkerSession implements ExecutorSession {
   readonly #limits: Limits
   readonly #setup: Omit<WorkerSetup, 'abortFlag'>
   readonly #runs: SessionRuns
+  readonly #pool: WorkerPool
   readonly #abortFlag = new Int32Array(new SharedArrayBuffer(4))
   #live: LiveWorker | undefined
   /** The worker stopped while no run was going: the next run is told, instead of running. */
@@ -64,7 +54,8 @@ export class WorkerSession implements ExecutorSession {
   #current: { readonly runId: number; readonly recorder: RunRecorder } | undefined
   #runIds = 0
 
-  private constructor(options: SessionOptions, moduleDirectory: string) {
+  private constructor(options: SessionOptions, moduleDirectory: string, pool: WorkerPool) {
+    this.#pool = pool
     const tools: readonly Tool[] = options.tools ?? []
     assertUniqueToolNames(tools)
     this.id = options.sessionId ?? randomUUID()
@@ -86,8 +77,12 @@ export class WorkerSession implements ExecutorSession {
   }
 
   /** Starts the session's worker and waits until it is ready to run code. */
-  static async open(options: SessionOptions, moduleDirectory: string): Promise<WorkerSession> {
-    const session = new WorkerSession(options, moduleDirectory)
+  static async open(
+    options: SessionOptions,
+    moduleDirectory: string,
+    pool: WorkerPool,
+  ): Promise<WorkerSession> {
+    const session = new WorkerSession(options, moduleDirectory, pool)
     await session.#start().ready
     return session
   }
@@ -108,38 +103,43 @@ export class WorkerSession implements ExecutorSession {
   }
 
   #start(): LiveWorker {
-    const worker = new Worker(workerBootstrap, {
-      eval: true,
-      workerData: { ...this.#setup, abortFlag: this.#abortFlag } satisfies WorkerSetup,
-      // Best effort: Node ends a worker that reaches its heap limit, but one that allocates large
-      // strings fast enough can still take the process with it (see LocalExecutorSettings.thread).
-      ...(Number.isFinite(this.#limits.memoryMb)
-        ? { resourceLimits: { maxOldGenerationSizeMb: this.#limits.memoryMb + WORKER_BASE_HEAP_MB } }
-        : {}),
-    })
-    const ready = new Promise<void>((resolve, reject) => {
-      const onStartMessage = (message: WorkerMessage) => {
-        if (message.type === 'ready') {
-          worker.off('message', onStartMessage)
-          resolve()
-        } else if (message.type === 'open-failed') {
-          void worker.terminate()
-          const error = new Error(message.message)
-          error.name = message.name
-          reject(error)
-        }
-      }
-      worker.on('message', onStartMessage)
-      worker.once('error', reject)
-    })
-    // An idle session does not keep the process alive, as a session in the main thread would not.
+    const { memoryMb } = this.#limits
+    const { worker, booted } = this.#pool.take(memoryMb)
+    const ready = booted.then(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const onOpenMessage = (message: WorkerMessage) => {
+            if (message.type === 'ready') {
+              worker.off('message', onOpenMessage)
+              resolve()
+            } else if (message.type === 'open-failed') {
+              void worker.terminate()
+              const error = new Error(message.message)
+              error.name = message.name
+              reject(error)
+            }
+          }
+          worker.on('message', onOpenMessage)
+          worker.once('error', reject)
+          worker.once('exit', (code) =>
+            reject(new Error(`The worker exited with code ${code} while opening the session.`)),
+          )
+          worker.postMessage({
+            type: 'open',
+            setup: { ...this.#setup, abortFlag: this.#abortFlag },
+          } satisfies MainMessage)
+        }),
+    )
+    const live: LiveWorker = { worker, ready, opened: false }
     void ready.then(
       () => {
+        live.opened = true
+        // An idle session does not keep the process alive, as a session in the main thread would not.
         if (this.#current === undefined) worker.unref()
+        this.#pool.prepare(memoryMb)
       },
       () => {},
     )
-    const live: LiveWorker = { worker, ready }
     worker.on('message', (message: WorkerMessage) => this.#receive(live, message))
     worker.on('error', (error: Error & { code?: string }) =>
       this.#lose(
@@ -149,7 +149,7 @@ export class WorkerSession implements ExecutorSession {
               kind: 'limit',
               name: 'LimitError',
               limit: 'memoryMb',
-              message: `The code used more than memoryMb (${this.#limits.memoryMb} MB) of memory; its worker was stopped and the session's state was lost. Work on less data at a time.`,
+              message: `The code used more than memoryMb (${memoryMb} MB) of memory; its worker was stopped and the session's state was lost. Work on less data at a time.`,
               sessionLost: true,
             }
           : {
@@ -275,6 +275,6 @@ export class WorkerSession implements ExecutorSession {
     this.#live = undefined
     const run = this.#current
     if (run !== undefined) void run.recorder.fail(error)
-    else this.#lostWhileIdle = true
+    else if (live.opened) this.#lostWhileIdle = true
   }
 }
