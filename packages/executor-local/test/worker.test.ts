@@ -28,6 +28,20 @@ describe("thread: 'worker'", () => {
     expect(await session.run('kept')).toMatchObject({ type: 'value', value: [1, 2] })
   })
 
+  it("the worker's own globals stay out of reach", async () => {
+    await using session = await executor.createSession()
+    const outcome = await session.run(
+      [
+        'const F = (() => 1).constructor.constructor',
+        "const seen = F('return [typeof process, typeof parentPort, typeof workerData, typeof postMessage, typeof self]')()",
+        'let required',
+        "try { require('node:worker_threads') } catch (error) { required = error.name }",
+        '[...seen, typeof process, required]',
+      ].join('\n'),
+    )
+    expect(outcome).toMatchObject({ value: [...Array(6).fill('undefined'), 'ForbiddenError'] })
+  })
+
   it('tools run in the main thread: arguments are validated there, results copied in', async () => {
     const seen: unknown[] = []
     const lookup = defineTool({
