@@ -77,7 +77,7 @@ export function sameThreadEnvironment(options: SessionOptions, moduleDirectory: 
  */
 export class LocalSession implements ExecutorSession {
   readonly id: string
-  readonly #interpreter = new Interpreter()
+  readonly #interpreter: Interpreter
   readonly #limits: Limits
   readonly #environment: SessionEnvironment
   readonly #allowedModules: readonly string[]
@@ -94,7 +94,9 @@ export class LocalSession implements ExecutorSession {
   constructor(
     options: SessionOptions = {},
     environment: SessionEnvironment = sameThreadEnvironment(options, process.cwd()),
+    interpreter: Interpreter = new Interpreter(),
   ) {
+    this.#interpreter = interpreter
     this.id = options.sessionId ?? randomUUID()
     this.#limits = resolveLimits(options.limits)
     this.#environment = environment

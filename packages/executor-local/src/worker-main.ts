@@ -8,7 +8,9 @@ import {
   type ToolCaller,
   type ToolCallOutcome,
 } from '@airlock/core'
+import { Interpreter } from './interpreter.js'
 import { LocalSession } from './session.js'
+import { warmUp } from './warm-up.js'
 import type { MainMessage, WorkerMessage, WorkerSetup } from './worker-protocol.js'
 
 /** The run the main thread is waiting for. */
@@ -20,18 +22,21 @@ interface WorkerRun {
 }
 
 /**
- * Started by `WorkerPool` ahead of any session: loads the interpreter, says `booted`, and builds
- * its session when the `open` message comes.
+ * Started by `WorkerPool` ahead of any session: loads the interpreter, builds and warms up the
+ * session's realm (as the main thread's spare is), says `booted`, and builds its session when the
+ * `open` message comes.
  */
 export function serveSession(): void {
   const port = parentPort!
+  const interpreter = new Interpreter()
+  warmUp(interpreter)
   port.once('message', (message: MainMessage) => {
-    if (message.type === 'open') openSession(message.setup)
+    if (message.type === 'open') openSession(message.setup, interpreter)
   })
   port.postMessage({ type: 'booted' } satisfies WorkerMessage)
 }
 
-function openSession(setup: WorkerSetup): void {
+function openSession(setup: WorkerSetup, interpreter: Interpreter): void {
   const port = parentPort!
   const send = (message: WorkerMessage) => port.postMessage(message)
   let current: WorkerRun | undefined
@@ -82,6 +87,7 @@ function openSession(setup: WorkerSetup): void {
         toolCaller: ({ signal, limits, plainObjectPrototypes }) =>
           remoteToolCaller(current!, signal, limits.maxValueBytes, plainObjectPrototypes),
       },
+      interpreter,
     )
   } catch (error) {
     const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) }
