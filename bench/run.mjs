@@ -20,7 +20,7 @@ const { values: options } = parseArgs({
   },
 })
 const quick = options.quick
-const peerNames = options.peers?.split(',') ?? Object.keys(peers)
+const peerNames = options.peers?.split(',') ?? Object.keys(peers).filter((name) => !peers[name].onlyWhenNamed)
 const workloadNames = options.workloads?.split(',') ?? Object.keys(workloads)
 if (!peerNames.includes('vm')) peerNames.unshift('vm')
 
