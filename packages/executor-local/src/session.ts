@@ -472,7 +472,6 @@ export class LocalSession implements ExecutorSession {
    * the strip, which gives the same result as stripping everything (see `mayReadAsTypeScript`).
    */
   #compile(code: string): ReturnType<Interpreter['compile']> {
-    if (nestingOf(code) > MAX_STRIP_NESTING) return this.#interpreter.compile(code)
     let program: Value
     try {
       program = parseCode(code)
@@ -482,6 +481,7 @@ export class LocalSession implements ExecutorSession {
     if (program !== undefined && !readsAsTypeScript(program, code)) {
       return this.#interpreter.compileParsed(program, { text: code })
     }
+    if (nestingOf(code) > MAX_STRIP_NESTING) return this.#interpreter.compile(code)
     return this.#interpreter.compile(stripTypeScript(code))
   }
 
