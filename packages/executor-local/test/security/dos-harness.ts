@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Limits, RunError } from '@airlock/core'
-import { beforeAll, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 
 /** One denial-of-service attack and the limit that must end it. */
 export interface DosCase {
@@ -34,6 +34,13 @@ const MAX_RSS_GROWTH_MB = 400
  * one second, with bounded RSS growth, and the session still answers `1 + 1` afterwards.
  */
 export function describeDosCases(cases: readonly DosCase[]): void {
+  // In a worker thread the same guards run; a run that will not stop is also ended with the worker.
+  for (const thread of ['main', 'worker'] as const) {
+    describe(`thread: ${thread}`, () => describeThreadCases(cases, thread))
+  }
+}
+
+function describeThreadCases(cases: readonly DosCase[], thread: 'main' | 'worker'): void {
   const results = new Map<string, CaseResult>()
   let failure = ''
   const resolved = cases.map((c) => ({ ...c, limits: { timeoutMs: 1_000, ...c.limits } }))
@@ -42,7 +49,15 @@ export function describeDosCases(cases: readonly DosCase[]): void {
   beforeAll(async () => {
     const child = spawn(
       process.execPath,
-      ['--experimental-transform-types', '--no-warnings', '--expose-gc', '--import', register, runner],
+      [
+        '--experimental-transform-types',
+        '--no-warnings',
+        '--expose-gc',
+        '--import',
+        register,
+        runner,
+        thread,
+      ],
       { stdio: ['pipe', 'pipe', 'pipe'] },
     )
     let stdout = ''

@@ -23,7 +23,8 @@ const tools = [
 ]
 
 const cases = JSON.parse(readFileSync(0, 'utf8'), (_key, value) => (value === 'Infinity' ? Infinity : value))
-const executor = createLocalExecutor()
+// The interpreter's thread: 'main' (the default) or 'worker', from the harness.
+const executor = createLocalExecutor({ thread: process.argv[2] })
 const rss = () => {
   globalThis.gc?.()
   return process.memoryUsage().rss
