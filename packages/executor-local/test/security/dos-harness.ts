@@ -36,7 +36,9 @@ const MAX_RSS_GROWTH_MB = 400
 export function describeDosCases(cases: readonly DosCase[]): void {
   // In a worker thread the same guards run; a run that will not stop is also ended with the worker.
   for (const thread of ['main', 'worker'] as const) {
-    describe(`thread: ${thread}`, () => describeThreadCases(cases, thread))
+    describe(`thread: ${thread}`, () => {
+      describeThreadCases(cases, thread)
+    })
   }
 }
 
