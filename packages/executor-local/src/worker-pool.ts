@@ -51,6 +51,7 @@ export class WorkerPool {
     const spare = { ...boot(memoryMb), failed: false }
     // A spare that fails is dropped when taken; its error must not be an unhandled 'error' event.
     spare.booted.catch(() => (spare.failed = true))
+    spare.worker.on('error', () => (spare.failed = true))
     spare.worker.on('exit', () => (spare.failed = true))
     spare.worker.unref()
     this.#spare = spare
