@@ -42,9 +42,9 @@ function openSession(setup: WorkerSetup, interpreter: Interpreter): void {
   let current: WorkerRun | undefined
   let callIds = 0
 
+  // The session makes no call once its run ended: every call here belongs to `run`.
   const remoteToolCaller = (
     run: WorkerRun,
-    signal: AbortSignal,
     maxValueBytes: number,
     plainObjectPrototypes: readonly object[] | undefined,
   ): ToolCaller => {
@@ -57,7 +57,7 @@ function openSession(setup: WorkerSetup, interpreter: Interpreter): void {
           if (!outcome.ok && outcome.error.kind === 'limit') limitError ??= outcome.error
           resolve(outcome)
         })
-        if (!signal.aborted) send({ type: 'tool', runId: run.runId, callId, name, copy })
+        send({ type: 'tool', runId: run.runId, callId, name, copy })
       })
     return {
       // Records are kept by the main thread's caller, which ran the tools.
@@ -84,8 +84,8 @@ function openSession(setup: WorkerSetup, interpreter: Interpreter): void {
         moduleDirectory: setup.moduleDirectory,
         toolNames: setup.toolNames,
         abortFlag: setup.abortFlag,
-        toolCaller: ({ signal, limits, plainObjectPrototypes }) =>
-          remoteToolCaller(current!, signal, limits.maxValueBytes, plainObjectPrototypes),
+        toolCaller: ({ limits, plainObjectPrototypes }) =>
+          remoteToolCaller(current!, limits.maxValueBytes, plainObjectPrototypes),
       },
       interpreter,
     )
