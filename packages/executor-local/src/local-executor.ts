@@ -41,8 +41,6 @@ export class LocalExecutor implements Executor {
   readonly capabilities: ExecutorCapabilities
   readonly #moduleDirectory: string | undefined
   readonly #thread: 'main' | 'worker'
-  /** Made at the first session in a worker: a constructor starts nothing. */
-  #workers: WorkerPool | undefined
   /** The realm of the next session in the main thread, built ahead when the event loop is idle. */
   #spare: Interpreter | undefined
   #spareScheduled = false
@@ -67,8 +65,7 @@ export class LocalExecutor implements Executor {
   async createSession(options: SessionOptions = {}): Promise<ExecutorSession> {
     const moduleDirectory = this.#moduleDirectory ?? process.cwd()
     if (this.#thread === 'worker') {
-      this.#workers ??= new WorkerPool()
-      return WorkerSession.open(options, moduleDirectory, this.#workers)
+      return WorkerSession.open(options, moduleDirectory, workerPool())
     }
     const interpreter = this.#spare ?? new Interpreter()
     this.#spare = undefined
@@ -100,6 +97,14 @@ export class LocalExecutor implements Executor {
     }).unref()
   }
 }
+
+/**
+ * The worker threads of every executor in the process, made at the first session in a worker (a
+ * constructor starts nothing). One pool, so that one spare worker at most waits for a session,
+ * however many executors are made: a worker, unlike an unused realm, is never collected.
+ */
+let sharedWorkerPool: WorkerPool | undefined
+const workerPool = (): WorkerPool => (sharedWorkerPool ??= new WorkerPool())
 
 /**
  * Creates the in-process interpreter executor.

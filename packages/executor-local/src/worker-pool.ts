@@ -25,10 +25,10 @@ export interface BootingWorker {
 }
 
 /**
- * Worker threads for the sessions of one executor. Most of a session's start is Node starting a
- * thread and loading the interpreter in it (about 60 ms here), so once a session has started, the
- * pool boots the next worker ahead, idle and not keeping the process alive, for the next session
- * with the same `memoryMb`.
+ * Worker threads for sessions. Most of a session's start is Node starting a thread and loading the
+ * interpreter in it (about 60 ms here), so once a session has started, the pool boots the next
+ * worker ahead, idle and not keeping the process alive, for the next session with the same
+ * `memoryMb`.
  */
 export class WorkerPool {
   #spare: (BootingWorker & { failed: boolean }) | undefined

@@ -1,5 +1,6 @@
 import { defineTool, type RunOutcome } from '@airlock/core'
 import { spawn } from 'node:child_process'
+import { readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { describe, expect, it, vi } from 'vitest'
@@ -171,6 +172,21 @@ describe("thread: 'worker'", () => {
     const exitCode = await new Promise((resolve) => child.on('close', resolve))
     clearTimeout(timer)
     expect({ exitCode, stdout }).toMatchObject({ exitCode: 0, stdout: expect.stringContaining('"value":42') })
+  })
+
+  it('one spare worker at most waits for a session, however many executors are made', async () => {
+    const threads = () => readdirSync('/proc/self/task').length
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 1_000))
+    await settle()
+    const before = threads()
+    for (let i = 0; i < 4; i++) {
+      const session = await createLocalExecutor({ thread: 'worker' }).createSession()
+      await session.run('1')
+      await session.dispose()
+    }
+    await settle()
+    // The spare of the shared pool may be new (another memoryMb than before): one thread more at most.
+    expect(threads() - before).toBeLessThanOrEqual(1)
   })
 
   it('sessions with another memoryMb than the spare get a worker of their own', async () => {
