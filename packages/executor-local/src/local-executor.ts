@@ -1,7 +1,6 @@
 import type { Executor, ExecutorCapabilities, ExecutorSession, SessionOptions } from '@airlock/core'
-import { Interpreter } from './interpreter.js'
-import { warmUp } from './warm-up.js'
 import { LocalSession, sameThreadEnvironment } from './session.js'
+import { takeInterpreter } from './spare-interpreter.js'
 import { WorkerPool } from './worker-pool.js'
 import { WorkerSession } from './worker-session.js'
 
@@ -41,9 +40,6 @@ export class LocalExecutor implements Executor {
   readonly capabilities: ExecutorCapabilities
   readonly #moduleDirectory: string | undefined
   readonly #thread: 'main' | 'worker'
-  /** The realm of the next session in the main thread, built ahead when the event loop is idle. */
-  #spare: Interpreter | undefined
-  #spareScheduled = false
 
   constructor(settings: LocalExecutorSettings = {}) {
     this.#moduleDirectory = settings.moduleDirectory
@@ -67,34 +63,7 @@ export class LocalExecutor implements Executor {
     if (this.#thread === 'worker') {
       return WorkerSession.open(options, moduleDirectory, workerPool())
     }
-    const interpreter = this.#spare ?? new Interpreter()
-    this.#spare = undefined
-    const session = new LocalSession(options, sameThreadEnvironment(options, moduleDirectory), interpreter)
-    this.#buildSpare()
-    return session
-  }
-
-  /**
-   * Builds the realm of the next session once the event loop is idle, and warms it up: creating a
-   * realm and its guards takes about 0.6 ms (half of it V8 making a context), and the first run in
-   * a cold realm is about 1 ms slower; a session created later skips both. No sandbox code runs
-   * in the spare before a session takes it, only the warm-up (`warm-up.ts`), which leaves nothing
-   * visible behind.
-   */
-  #buildSpare(): void {
-    if (this.#spareScheduled) return
-    this.#spareScheduled = true
-    setImmediate(() => {
-      this.#spareScheduled = false
-      if (this.#spare !== undefined) return
-      try {
-        const spare = new Interpreter()
-        warmUp(spare)
-        this.#spare = spare
-      } catch {
-        // The next session builds its own realm, and reports what fails.
-      }
-    }).unref()
+    return new LocalSession(options, sameThreadEnvironment(options, moduleDirectory), takeInterpreter())
   }
 }
 

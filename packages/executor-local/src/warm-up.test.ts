@@ -2,6 +2,7 @@ import type { RunOutcome } from '@airlock/core'
 import { describe, expect, it } from 'vitest'
 import { Interpreter } from './interpreter.js'
 import { createLocalExecutor } from './local-executor.js'
+import { LocalSession, sameThreadEnvironment } from './session.js'
 import { warmUp } from './warm-up.js'
 
 /** What sandbox code can see of a realm's global state, as JSON text made in the sandbox. */
@@ -19,7 +20,7 @@ function look(interpreter: Interpreter): unknown {
 
 const idle = () => new Promise((resolve) => setImmediate(resolve))
 
-describe('the warm-up of a spare realm', () => {
+describe('the spare realm and its warm-up', () => {
   it('leaves nothing sandbox code can see: no names, no declarations, no regex statics', () => {
     const warmed = new Interpreter()
     warmUp(warmed)
@@ -33,8 +34,13 @@ describe('the warm-up of a spare realm', () => {
     await idle()
     await first.run('Array.prototype.polluted = 1; globalThis.leaked = 2; const mine = 3')
     await using second = await executor.createSession({ variables: { given: 4 } })
-    // The first session of another executor builds its realm then and there.
-    await using inline = await createLocalExecutor().createSession({ variables: { given: 4 } })
+    // A session on a realm built then and there, not ahead.
+    const options = { variables: { given: 4 } }
+    await using inline = new LocalSession(
+      options,
+      sameThreadEnvironment(options, process.cwd()),
+      new Interpreter(),
+    )
     const seen = await second.run(`[typeof [].polluted, typeof leaked, typeof mine, given, ${probe}]`)
     const expected = await inline.run(`[typeof [].polluted, typeof leaked, typeof mine, given, ${probe}]`)
     const value = (outcome: RunOutcome): unknown[] => {
