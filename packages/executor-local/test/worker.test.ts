@@ -1,6 +1,6 @@
 import { defineTool, type RunOutcome } from '@airlock/core'
 import { spawn } from 'node:child_process'
-import { readdirSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { describe, expect, it, vi } from 'vitest'
@@ -175,7 +175,11 @@ describe("thread: 'worker'", () => {
   })
 
   it('one spare worker at most waits for a session, however many executors are made', async () => {
-    const threads = () => readdirSync('/proc/self/task').length
+    // Node names the thread of each worker 'WorkerThread' (Linux lists threads in /proc).
+    const threads = () =>
+      readdirSync('/proc/self/task').filter(
+        (task) => readFileSync(`/proc/self/task/${task}/comm`, 'utf8').trim() === 'WorkerThread',
+      ).length
     const settle = () => new Promise((resolve) => setTimeout(resolve, 1_000))
     await settle()
     const before = threads()
