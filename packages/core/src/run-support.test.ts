@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest'
-import type { ToolCallOutcome } from './tool-calls.js'
+import { copyToolArguments, type ToolCallOutcome } from './tool-calls.js'
 import { resolveLimits } from './limits.js'
 import { RunRecorder } from './run-support.js'
 import { defineTool, type ToolContext } from './tool.js'
@@ -94,5 +94,30 @@ describe('RunRecorder tool calls', () => {
     const outcome = await run.finish({ type: 'value', value: 'caught it' })
     expect(outcome).toMatchObject({ type: 'error', error: { kind: 'limit', limit: 'maxToolCalls' } })
     expect(outcome.stats.toolCalls).toHaveLength(1)
+  })
+
+  test('calls with arguments copied on the sandbox side: answered, recorded, a failed copy counted', async () => {
+    const { tool, release } = gatedTool()
+    release()
+    const run = recorder([tool], 2)
+    const ask = (args: unknown) =>
+      new Promise<ToolCallOutcome>((resolve) =>
+        run.callCopiedTool('slow', copyToolArguments('slow', args, { maxValueBytes: 1024 }), resolve),
+      )
+    expect(await ask({})).toEqual({ ok: true, value: { done: true } })
+    expect(await ask({ f: () => 1 })).toMatchObject({ ok: false, error: { name: 'DataBoundaryError' } })
+    expect(await ask({})).toMatchObject({ ok: false, error: { limit: 'maxToolCalls' } })
+    const outcome = await run.finish({ type: 'value', value: 1 }, { operations: 42 })
+    expect(outcome).toMatchObject({
+      type: 'error',
+      error: { limit: 'maxToolCalls' },
+      stats: { operations: 42 },
+    })
+    expect(outcome.stats.toolCalls.map((record) => record.ok)).toEqual([true, false])
+  })
+
+  test('stats carry operations only when the sandbox counted them', async () => {
+    const outcome = await recorder([]).finish({ type: 'value', value: 1 })
+    expect('operations' in outcome.stats).toBe(false)
   })
 })

@@ -27,7 +27,7 @@ import {
 } from '@airlock/core'
 import type { Location, Source } from './compiler/engine.js'
 import { formatConsoleArguments } from './console-format.js'
-import { CompileError, Interpreter, lineColumn, parseCode } from './interpreter.js'
+import { CompileError, type Interpreter, lineColumn, parseCode } from './interpreter.js'
 import { ModuleError, ModuleLoader } from './module-loader.js'
 import type { Value } from './realm.js'
 
@@ -91,11 +91,7 @@ export class LocalSession implements ExecutorSession {
   /** Ends the wait of the run in progress (dispose). */
   #interrupt: ((error: RunError) => void) | undefined
 
-  constructor(
-    options: SessionOptions = {},
-    environment: SessionEnvironment = sameThreadEnvironment(options, process.cwd()),
-    interpreter: Interpreter = new Interpreter(),
-  ) {
+  constructor(options: SessionOptions, environment: SessionEnvironment, interpreter: Interpreter) {
     this.#interpreter = interpreter
     this.id = options.sessionId ?? randomUUID()
     this.#limits = resolveLimits(options.limits)
