@@ -48,7 +48,7 @@ export interface PreparedCodeAction {
 }
 
 /** Replaces `[start, end)` of the stripped code with `text`; `start === end` inserts. */
-interface Edit {
+export interface Edit {
   readonly start: number
   readonly end: number
   readonly text: string
@@ -64,8 +64,8 @@ interface Piece {
   readonly copied: boolean
 }
 
-const identifierName = /^[A-Za-z_$][\w$]*$/
-const reservedPrefix = '__airlock'
+export const identifierName = /^[A-Za-z_$][\w$]*$/
+export const reservedPrefix = '__airlock'
 
 /**
  * Rewrites a code action (JavaScript or erasable TypeScript) into an async function expression
@@ -233,7 +233,47 @@ export function prepareCodeAction(code: string, options: PrepareCodeActionOption
 
   // Trailing empty statements (`x;;`) do not change which statement gives the value.
   const last = program.body.findLast((statement) => statement.type !== 'EmptyStatement')
-  if (last?.type === 'ExpressionStatement') {
+  return assemble(code, source, {
+    edits,
+    declaredNames: [...declared],
+    hoistedImports: hoistedImports.map((text, index) => ({ text, origin: hoistedImportOrigins[index]! })),
+    hoistedFunctions: hoistedFunctions.map((declaration) => ({
+      name: declaration.id.name,
+      start: declaration.start,
+      end: declaration.end,
+    })),
+    strict: isStrict(program),
+    lastExpression: last?.type === 'ExpressionStatement' ? last : undefined,
+  })
+}
+
+/**
+ * What a reading of a code action found: {@link prepareCodeAction}'s from acorn's tree,
+ * {@link prepareCodeActionQuickly}'s from the tokens. {@link assemble} makes the script of it.
+ */
+export interface RewritePlan {
+  /** Edits of the source, in the order they were found (those at one offset keep it); `assemble` adds to them. */
+  readonly edits: Edit[]
+  readonly declaredNames: readonly string[]
+  /** Statements that replace static imports, with the offset of the import each replaces. */
+  readonly hoistedImports: readonly { readonly text: string; readonly origin: number }[]
+  /** Top-level function declarations (their source range), assigned before any other code. */
+  readonly hoistedFunctions: readonly {
+    readonly name: string
+    readonly start: number
+    readonly end: number
+  }[]
+  /** The code starts with a "use strict" directive. */
+  readonly strict: boolean
+  /** The range of the last top-level statement (its `;` included) when it is an expression statement. */
+  readonly lastExpression: { readonly start: number; readonly end: number } | undefined
+}
+
+/** The prepared code action of `plan`, a reading of `source` (`code` with any TypeScript removed). */
+export function assemble(code: string, source: string, plan: RewritePlan): PreparedCodeAction {
+  const { edits } = plan
+  const last = plan.lastExpression
+  if (last !== undefined) {
     // The statement's own range, not the expression's: acorn's expression range excludes
     // enclosing parentheses, and `return (` must go before them.
     const end = source.charCodeAt(last.end - 1) === 0x3b /* ; */ ? last.end - 1 : last.end
@@ -245,11 +285,11 @@ export function prepareCodeAction(code: string, options: PrepareCodeActionOption
   edits.sort((a, b) => a.start - b.start || (a.end === a.start ? 0 : 1) - (b.end === b.start ? 0 : 1))
 
   const builder = new ScriptBuilder(source, edits)
-  builder.generated(`(async function () {${isStrict(program) ? '"use strict";' : ''}\n`, undefined)
-  hoistedImports.forEach((text, index) => builder.generated(`${text}\n`, hoistedImportOrigins[index]))
-  for (const declaration of hoistedFunctions) {
-    builder.generated(`${declaration.id.name} = `, declaration.start)
-    builder.copy(declaration.start, declaration.end, { ignoreMoved: true })
+  builder.generated(`(async function () {${plan.strict ? '"use strict";' : ''}\n`, undefined)
+  for (const { text, origin } of plan.hoistedImports) builder.generated(`${text}\n`, origin)
+  for (const { name, start, end } of plan.hoistedFunctions) {
+    builder.generated(`${name} = `, start)
+    builder.copy(start, end, { ignoreMoved: true })
     builder.generated(';\n', undefined)
   }
   // A hashbang line is a comment only at the very start of a script.
@@ -259,10 +299,11 @@ export function prepareCodeAction(code: string, options: PrepareCodeActionOption
 
   const script = builder.text()
   const pieces = builder.pieces
+  let codeLineStarts: number[] | undefined
   let scriptLineStarts: number[] | undefined
   return {
     script,
-    declaredNames: [...declared],
+    declaredNames: plan.declaredNames,
     originalPosition(line, column) {
       if (!Number.isInteger(line) || !Number.isInteger(column) || line < 1 || column < 1) return undefined
       scriptLineStarts ??= lineStarts(script)
@@ -274,7 +315,7 @@ export function prepareCodeAction(code: string, options: PrepareCodeActionOption
       const piece = pieceAt(pieces, offset)
       if (piece === undefined || piece.origin === undefined) return undefined
       const original = piece.copied ? piece.origin + (offset - piece.scriptStart) : piece.origin
-      return positionInCode(original)
+      return positionAt((codeLineStarts ??= lineStarts(code)), original)
     },
   }
 }
@@ -401,13 +442,22 @@ function isStrict(program: Program): boolean {
   return false
 }
 
+/** What {@link rewriteDeclaration} reads of a variable declaration (acorn's node has it). */
+export interface DeclarationParts {
+  readonly kind: string
+  readonly start: number
+  /** After the `;` when there is one. */
+  readonly end: number
+  readonly declarations: readonly { readonly end: number; readonly init?: unknown }[]
+}
+
 /**
  * `const a = 1, {b} = o;` → `void (a = 1, {b} = o);`: assignments to the persistent names, with
  * every declarator left in place. `void (` keeps it one statement wherever a statement may stand
  * (`if (c) var x = 1`) and cannot continue the previous line. `let x` resets `x` to undefined;
  * `var x` leaves it alone.
  */
-function rewriteDeclaration(declaration: VariableDeclaration, source: string, edits: Edit[]): void {
+export function rewriteDeclaration(declaration: DeclarationParts, source: string, edits: Edit[]): void {
   edits.push({ start: declaration.start, end: declaration.start + declaration.kind.length, text: 'void (' })
   for (const declarator of declaration.declarations) {
     if (declarator.init == null && declaration.kind === 'let') {
@@ -756,7 +806,7 @@ const childKeys: ReadonlyMap<string, readonly string[]> = new Map(
 )
 
 /** Words that start a TypeScript declaration, even with a line break after them (to swc). */
-const typeScriptStatementWords: ReadonlySet<string> = new Set([
+export const typeScriptStatementWords: ReadonlySet<string> = new Set([
   'abstract',
   'declare',
   'global',
@@ -820,7 +870,7 @@ const typeArgumentsScanLimit = 500
  * before anything that cannot be in a type (`;`, `=`, `&&`, a closing bracket it did not open...).
  * Strings are skipped; template literals and anything unclear count as could.
  */
-function mayOpenTypeArguments(source: string, leftEnd: number): boolean {
+export function mayOpenTypeArguments(source: string, leftEnd: number): boolean {
   // Between the left operand and the operator: its closing parentheses, spaces and comments.
   let index = skipTrivia(source, leftEnd)
   while (source.charCodeAt(index) === 0x29 /* ) */) index = skipTrivia(source, index + 1)

@@ -30,6 +30,7 @@ export {
   type PrepareCodeActionOptions,
   prepareCodeAction,
 } from './code-action.js'
+export { prepareCodeActionQuickly } from './quick-code-action.js'
 export { type Data, type ToDataOptions, toData } from './data.js'
 export {
   schemaToTypeScript,
@@ -62,6 +63,7 @@ export {
   copySessionVariables,
   LogCollector,
   prepareRun,
+  prepareRunQuickly,
   type RunEnding,
   type RunEndingContext,
   RunRecorder,

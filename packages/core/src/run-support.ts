@@ -3,6 +3,7 @@
 // console output within `maxOutputBytes`, errors located in the submitted code, values checked
 // again within `maxValueBytes`, and the tool-call limit that overrides every other ending.
 import { codeFrame, type PreparedCodeAction, prepareCodeAction } from './code-action.js'
+import { prepareCodeActionQuickly } from './quick-code-action.js'
 import { type Data, toData } from './data.js'
 import { CodeSyntaxError, DataBoundaryError, InvalidDefinitionError } from './errors.js'
 import type { RunError, RunOptions, RunOutcome } from './executor.js'
@@ -303,6 +304,20 @@ export function prepareRun(
     if (!CodeSyntaxError.isInstance(error)) throw error
     return { error: syntaxRunError(error, code) }
   }
+}
+
+/**
+ * What {@link prepareRun} gives for code it prepares, from {@link prepareCodeActionQuickly}'s reading,
+ * or undefined when the code needs the full preparation. The executor must compile the script
+ * before running any of it and, when it does not compile, call `prepareRun` for the error to report
+ * or the script to run instead (TypeScript reads as such only there).
+ */
+export function prepareRunQuickly(
+  code: string,
+  options: { readonly importFunction: string; readonly maxValueBytes: number },
+): RunEndingContext | undefined {
+  const prepared = prepareCodeActionQuickly(code, { importFunction: options.importFunction })
+  return prepared === undefined ? undefined : { code, prepared, maxValueBytes: options.maxValueBytes }
 }
 
 /** The `syntax` run error of `code` that does not parse, with a code frame where the position is known. */

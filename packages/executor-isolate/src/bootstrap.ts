@@ -178,12 +178,13 @@ return freeze({
   async run(runId, script, declaredNames, filename) {
     let action
     try {
+      // Compiled first, so a script that does not compile leaves no names behind.
+      action = indirectEval(script + '\n//# sourceURL=' + filename)
       for (let i = 0; i < declaredNames.length; i++) {
         const name = declaredNames[i]
         // What a script's 'var name' does: a global that cannot be deleted, unless one exists.
         if (!hasOwn(global, name)) defineProperty(global, name, { value: undefined, writable: true, enumerable: true, configurable: false })
       }
-      action = indirectEval(script + '\n//# sourceURL=' + filename)
     } catch (error) {
       if (error instanceof SyntaxError_) return { syntaxError: true }
       // A global sandbox code made non-extensible refuses new names, as it refuses a 'var'.

@@ -45,6 +45,11 @@ export type HostMessage =
       readonly script: string
       readonly declaredNames: readonly string[]
       readonly timeoutMs: number
+      /**
+       * The script is core's quick reading of the code (`prepareRunQuickly`): when it does not
+       * compile, the answer is `uncompiled`, not the compile error.
+       */
+      readonly quick: boolean
     }
   | {
       readonly type: 'tool-result'
@@ -66,6 +71,8 @@ export type RunResult =
   | { readonly type: 'stopped'; readonly reason: 'timeout' | 'stop' }
   /** The isolate went over its memory limit. */
   | { readonly type: 'memory'; readonly message: string }
+  /** A quick script did not compile; nothing ran, and the host prepares the code in full. */
+  | { readonly type: 'uncompiled' }
 
 export type SandboxMessage =
   /** Sent once by a child process when it listens for messages. */

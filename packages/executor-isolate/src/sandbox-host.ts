@@ -252,7 +252,13 @@ export class SandboxHost {
       if ('syntaxError' in ended) {
         // Nothing ran. Compiling the script again (compiling runs no code) gives the error with
         // its position; acorn lets through a few early errors that V8 reports.
-        return this.#finish(session, run, { type: 'error', error: syntaxError(isolate, script, filename) })
+        return this.#finish(
+          session,
+          run,
+          message.quick
+            ? { type: 'uncompiled' }
+            : { type: 'error', error: syntaxError(isolate, script, filename) },
+        )
       }
       const { result, logLines } = ended
       if (run.logLines < logLines) run.ending = { result, lines: logLines }

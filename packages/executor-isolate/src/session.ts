@@ -5,6 +5,7 @@ import {
   type ExecutorSession,
   type Limits,
   prepareRun,
+  prepareRunQuickly,
   type RunEnding,
   type RunEndingContext,
   type RunOptions,
@@ -141,12 +142,17 @@ export class IsolateSession implements ExecutorSession {
       })
     }
 
-    const preparation = prepareRun(code, {
-      importFunction: IMPORT_FUNCTION,
-      maxValueBytes: limits.maxValueBytes,
-    })
-    if ('error' in preparation) return run.fail(preparation.error)
-    const { context } = preparation
+    const preparationOptions = { importFunction: IMPORT_FUNCTION, maxValueBytes: limits.maxValueBytes }
+    // The quick reading skips the full parse, which costs more than many snippets take to run;
+    // the sandbox compiles its script before running any of it, and answers `uncompiled` when it
+    // does not compile (TypeScript, a syntax error): then the code is prepared in full.
+    let context = prepareRunQuickly(code, preparationOptions)
+    const quick = context !== undefined
+    if (context === undefined) {
+      const preparation = prepareRun(code, preparationOptions)
+      if ('error' in preparation) return run.fail(preparation.error)
+      context = preparation.context
+    }
 
     if (this.#connection === undefined) {
       try {
@@ -167,9 +173,19 @@ export class IsolateSession implements ExecutorSession {
     }
     const connection = this.#connection!
     const key = this.#key
-    const runId = this.#nextRunId++
-    const { prepared } = context
+    let runId = this.#nextRunId++
     const settle = (ending: RunEnding) => void run.finish(ending)
+    const post = (prepared: RunEndingContext['prepared'], quick: boolean) => {
+      connection.post({
+        type: 'run',
+        key,
+        runId,
+        script: prepared.script,
+        declaredNames: prepared.declaredNames,
+        timeoutMs: limits.timeoutMs,
+        quick,
+      })
+    }
 
     let backstop: ReturnType<typeof setTimeout> | undefined
     const armBackstop = (ms: number) => {
@@ -194,13 +210,26 @@ export class IsolateSession implements ExecutorSession {
               connection.post({ type: 'tool-result', key, runId, callId: message.callId, outcome })
             })
             return
-          case 'done':
+          case 'done': {
+            if (message.result.type === 'uncompiled') {
+              const preparation = prepareRun(code, preparationOptions)
+              if ('error' in preparation) {
+                settle({ type: 'error', error: preparation.error })
+                return
+              }
+              // Nothing ran (the attempt only compiled): the full script gets the whole timeoutMs.
+              context = preparation.context
+              runId = this.#nextRunId++
+              post(context.prepared, false)
+              return
+            }
             if (message.lost) {
               this.#connection = undefined
               connection.detach(key)
             }
-            settle(toEnding(message.result, message.lost, context, limits, signal))
+            settle(toEnding(message.result, message.lost, context!, limits, signal))
             return
+          }
         }
       },
       onLost: (loss) => {
@@ -232,20 +261,13 @@ export class IsolateSession implements ExecutorSession {
       armBackstop(BACKSTOP_MS)
     })
     armBackstop(limits.timeoutMs + BACKSTOP_MS)
-    connection.post({
-      type: 'run',
-      key,
-      runId,
-      script: prepared.script,
-      declaredNames: prepared.declaredNames,
-      timeoutMs: limits.timeoutMs,
-    })
+    post(context.prepared, quick)
     return run.outcome
   }
 }
 
 function toEnding(
-  result: RunResult,
+  result: Exclude<RunResult, { type: 'uncompiled' }>,
   lost: boolean,
   context: RunEndingContext,
   limits: Limits,

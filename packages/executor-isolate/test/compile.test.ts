@@ -1,5 +1,8 @@
+import { prepareCodeActionQuickly, prepareRun } from '@airlock/core'
 import { describe, expect, it } from 'vitest'
 import { isolationModes } from './support.js'
+
+const importFunction = '__airlock_import'
 
 const { each } = isolationModes()
 
@@ -23,6 +26,27 @@ for (const [mode, executor] of each) {
       })
       expect(outcome.type === 'error' && outcome.error.column).toBeGreaterThanOrEqual(1)
       expect(await session.run('typeof ran')).toMatchObject({ type: 'value', value: 'undefined' })
+    })
+
+    it('runs TypeScript that the quick reading let through, once prepared in full', async () => {
+      await using session = await executor.createSession()
+      const code = 'const base = 40\nfunction f() { let x: number = base + 1; return x + 1 }\nf()'
+      // The quick reading takes this for JavaScript; its script does not compile.
+      expect(prepareCodeActionQuickly(code, { importFunction })).toBeDefined()
+      expect(await session.run(code)).toMatchObject({ type: 'value', value: 42 })
+      expect(await session.run('base')).toMatchObject({ type: 'value', value: 40 })
+    })
+
+    it('reports a syntax error the quick reading let through as the full preparation does, declaring nothing', async () => {
+      await using session = await executor.createSession()
+      const code = "console.log('ran')\nconst leftover = 1\nconst broken = 1 +"
+      expect(prepareCodeActionQuickly(code, { importFunction })).toBeDefined()
+      const expected = prepareRun(code, { importFunction, maxValueBytes: 1_000 })
+      expect(expected).toHaveProperty('error')
+      const outcome = await session.run(code)
+      expect(outcome).toMatchObject({ type: 'error', logs: '' })
+      expect(outcome.type === 'error' && outcome.error).toEqual('error' in expected && expected.error)
+      expect(await session.run('typeof leftover')).toMatchObject({ type: 'value', value: 'undefined' })
     })
 
     it('makes top-level names globals that cannot be deleted, as var does', async () => {
