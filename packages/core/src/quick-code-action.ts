@@ -230,26 +230,21 @@ class Tokens {
 
   readonly #code: string
   readonly #importFunction: string
-  #position = 0
-  #lineBreak = false
-  readonly #lineBreakFinder: LineBreakFinder
-  /** Indices of the brackets open at the position. */
+  /** Indices of the brackets open while tokenizing. */
   readonly #open: number[] = []
-  /** For each open bracket, and the top level (first), the `?` still waiting for their `:`. */
-  readonly #questions: number[] = [0]
-  #functionBodies = 0
-  #sawCase = false
-  /** Offset of the first `:` that follows a `)`, and of the last `=>`. */
-  #colonAfterParenthesis = -1
-  #lastArrow = -1
 
   constructor(code: string, importFunction: string) {
     this.#code = code
     this.#importFunction = importFunction
-    this.#lineBreakFinder = new LineBreakFinder(code)
     // About one token per six characters in typical code; the table doubles when it fills.
-    const capacity = 16 + (code.length >> 2)
-    this.#table = scratch.length >= capacity * STRIDE ? scratch : new Int32Array(capacity * STRIDE)
+    const size = STRIDE * (16 + (code.length >> 2))
+    if (scratch.length < size) {
+      const table = new Int32Array(size)
+      if (size <= MAX_SCRATCH) scratch = table
+      this.#table = table
+    } else {
+      this.#table = scratch
+    }
     this.#read()
   }
 
@@ -305,23 +300,258 @@ class Tokens {
     return this.kind(index) === Kind.Name && this.#texts[index] === word
   }
 
+  /**
+   * Tokenizes the code in one loop over locals: this runs before every run, and a method call per
+   * token cost more than the rest of the work. Each token is checked once the token after it is
+   * known (`previous*` below), and its brackets are matched as they close.
+   */
   #read(): void {
     const code = this.#code
+    const texts = this.#texts
+    const open = this.#open
+    /** For each open bracket, and the top level (first), the `?` still waiting for their `:`. */
+    const questions = [0]
+    const lineBreaks = new LineBreakFinder(code)
+    let table = this.#table
+    let position = 0
+    let lineBreak = false
+    let functionBodies = 0
+    let sawCase = false
+    /** Offset of the first `:` that follows a `)`, and of the last `=>`. */
+    let colonAfterParenthesis = -1
+    let lastArrow = -1
+    let previousKind = Kind.None
+    let previousText = ''
+    /** The previous token is a name after `.` or `?.`: a property name, whatever its word. */
+    let previousIsProperty = false
+
     for (;;) {
-      this.#skipTrivia()
-      if (this.#position >= code.length) break
-      this.#readToken()
+      let char = code.charCodeAt(position)
+      for (;;) {
+        if (char === 0x20 || char === 0x09 || char === 0x0b || char === 0x0c) {
+          char = code.charCodeAt(++position)
+        } else if (char === 0x0a || char === 0x0d) {
+          lineBreak = true
+          char = code.charCodeAt(++position)
+        } else if (char === 0x2f /* / */ && code.charCodeAt(position + 1) === 0x2f) {
+          position += 2
+          while (position < code.length && !isLineTerminator(code.charCodeAt(position))) position++
+          char = code.charCodeAt(position)
+        } else if (char === 0x2f && code.charCodeAt(position + 1) === 0x2a /* * */) {
+          const end = code.indexOf('*/', position + 2)
+          if (end === -1) giveUp()
+          for (let index = position + 2; index < end && !lineBreak; index++) {
+            if (isLineTerminator(code.charCodeAt(index))) lineBreak = true
+          }
+          position = end + 2
+          char = code.charCodeAt(position)
+        } else if (char > 0x7f) {
+          // Other white space, identifiers beyond ASCII, a byte order mark: for the full parse.
+          giveUp()
+        } else {
+          break
+        }
+      }
+      const atEnd = position >= code.length
+      const index = texts.length
+
+      // The previous token, now that what follows it is known.
+      if (previousKind === Kind.Name && !previousIsProperty) {
+        // `import` only as a call, not `import x from`, `import.meta`.
+        if (previousText === 'import' && char !== 0x28 /* ( */) giveUp()
+        // `new.target`
+        if (previousText === 'new' && char === 0x2e /* . */) giveUp()
+        // `let` then a line break: a declaration or a name, which acorn and V8 tell apart
+        // differently before a keyword (`let\nthrow e`).
+        if (previousText === 'let' && lineBreak) giveUp()
+        // A statement that is just `type`, `declare`...: a TypeScript declaration to swc.
+        if (
+          (atEnd || lineBreak || char === 0x3b /* ; */ || char === 0x7d) /* } */ &&
+          typeScriptStatementWords.has(previousText)
+        ) {
+          giveUp()
+        }
+      }
+      if (atEnd) break
+
+      const start = position
+      let kind: Kind
+      let text = ''
+      let end: number
+      let opens = Opens.Other
+      let partner = -1
+      if (isNameStart(char)) {
+        end = start + 1
+        while (isNamePart(code.charCodeAt(end))) end++
+        const after = code.charCodeAt(end)
+        if (after === 0x5c /* \ */ || after > 0x7f) giveUp()
+        kind = Kind.Name
+        text = code.slice(start, end)
+        if ((char === 0x5f /* _ */ && text.startsWith(reservedPrefix)) || text === this.#importFunction) {
+          giveUp()
+        }
+      } else if (isDigit(char) || (char === 0x2e /* . */ && isDigit(code.charCodeAt(start + 1)))) {
+        kind = Kind.Number
+        end = numberEnd(code, start)
+      } else if (char === 0x22 /* " */ || char === 0x27 /* ' */) {
+        kind = Kind.String
+        end = stringLiteralEnd(code, start, lineBreaks)
+      } else if (char === 0x60 /* ` */) {
+        end = templatePartEnd(code, start + 1)
+        kind = code.charCodeAt(end - 1) === 0x60 ? Kind.Template : Kind.TemplateHead
+      } else if (char === 0x7d /* } */ && open.length > 0 && this.kind(open.at(-1)!) === Kind.TemplateHead) {
+        end = templatePartEnd(code, start + 1)
+        kind = code.charCodeAt(end - 1) === 0x60 ? Kind.TemplateTail : Kind.TemplateMiddle
+      } else if (
+        char === 0x2f /* / */ &&
+        this.#regExpMayStart(previousKind, previousText, previousIsProperty)
+      ) {
+        kind = Kind.RegExp
+        end = regExpEnd(code, start)
+      } else {
+        kind = Kind.Punctuator
+        text = punctuatorAt(code, start)
+        end = start + text.length
+      }
+
+      // This token.
+      if (kind === Kind.Name) {
+        if (!(previousKind === Kind.Punctuator && (previousText === '.' || previousText === '?.'))) {
+          switch (text) {
+            case 'var':
+              // The full parse refuses `for (var x = 1 in o)`, which sloppy V8 accepts.
+              if (functionBodies === 0 || (previousText === '(' && this.isWord(index - 2, 'for'))) giveUp()
+              break
+            case 'return':
+              if (functionBodies === 0) giveUp()
+              break
+            case 'class':
+            case 'export':
+            case 'using':
+            case 'enum':
+              giveUp()
+              break
+            case 'import':
+              if (previousKind === Kind.Name && previousText === 'new') giveUp()
+              this.importCalls.push(index)
+              break
+            case 'case':
+              sawCase = true
+              break
+            case 'await':
+              this.#awaits.push(index)
+              break
+            case 'in':
+            case 'of':
+              // `for (f() of xs)`: a call as the target (see #checkIncremented).
+              if (previousKind === Kind.Punctuator && previousText === ')') giveUp()
+              break
+          }
+        }
+      } else if (kind === Kind.Punctuator) {
+        const afterParenthesis = previousKind === Kind.Punctuator && previousText === ')'
+        switch (text) {
+          case '(':
+            if (previousKind === Kind.Name && controlWords.has(previousText)) opens = Opens.ControlHead
+            else if (this.#followsFunctionWord(index)) opens = Opens.Parameters
+            break
+          case '{':
+            if (
+              previousKind === Kind.Punctuator &&
+              (previousText === '=>' ||
+                (previousText === ')' && this.opening(this.partner(index - 1)) === Opens.Parameters))
+            ) {
+              opens = Opens.FunctionBody
+              functionBodies++
+            }
+            break
+          case ')':
+          case ']':
+          case '}': {
+            partner = open.pop() ?? -1
+            questions.pop()
+            const expected = text === ')' ? '(' : text === ']' ? '[' : '{'
+            if (partner === -1 || !this.is(partner, expected)) giveUp()
+            if (this.opening(partner) === Opens.FunctionBody) functionBodies--
+            break
+          }
+          case '?':
+            questions[questions.length - 1]!++
+            break
+          case ':': {
+            if (afterParenthesis && colonAfterParenthesis === -1) colonAfterParenthesis = start
+            const level = questions.length - 1
+            if (questions[level]! > 0) {
+              questions[level]!--
+            } else if (open.length === 0 || !this.is(open.at(-1)!, '{')) {
+              // Outside braces, only a conditional has a `:`; anything else is a label or TypeScript.
+              giveUp()
+            }
+            break
+          }
+          case '=>':
+            lastArrow = start
+            break
+          case '<':
+          case '<<':
+            // `<!--` is a comment in scripts; `f<T>(x)` may be type arguments to TypeScript.
+            if (code.startsWith('!--', end) || mayOpenTypeArguments(code, start)) giveUp()
+            break
+          case '++':
+          case '--':
+            // `-->` at the start of a line is a comment in scripts.
+            if (text === '--' && code.charCodeAt(end) === 0x3e /* > */) giveUp()
+            if (!lineBreak && previousEndsExpression(previousKind, previousText, previousIsProperty)) {
+              // Postfix: `f()++` is a call as the target (see #checkIncremented).
+              if (afterParenthesis) giveUp()
+            } else {
+              this.#prefixIncrements.push(index)
+            }
+            break
+          default:
+            if (afterParenthesis && assignmentOperators.has(text)) giveUp()
+        }
+      } else if (kind === Kind.TemplateTail) {
+        partner = open.pop()!
+        questions.pop()
+      }
+
+      const at = index * STRIDE
+      if (at + STRIDE > table.length) {
+        const grown = new Int32Array(table.length * 2)
+        grown.set(table)
+        table = grown
+        this.#table = table
+        if (table.length <= MAX_SCRATCH) scratch = table
+      }
+      table[at + START] = start
+      table[at + END] = end
+      table[at + PARTNER] = partner
+      table[at + FLAGS] = kind | (opens << OPENS_SHIFT) | (lineBreak ? LINE_BREAK : 0)
+      if (partner !== -1) table[partner * STRIDE + PARTNER] = index
+      texts.push(text)
+      if (
+        kind === Kind.TemplateHead ||
+        (kind === Kind.Punctuator && (text === '(' || text === '[' || text === '{'))
+      ) {
+        open.push(index)
+        questions.push(0)
+      }
+
+      previousIsProperty =
+        kind === Kind.Name &&
+        previousKind === Kind.Punctuator &&
+        (previousText === '.' || previousText === '?.')
+      previousKind = kind
+      previousText = text
+      lineBreak = false
+      position = end
     }
-    if (this.#open.length > 0) giveUp()
-    this.#checkAfter(this.length - 1, -1)
+
+    if (open.length > 0) giveUp()
     // `c ? (x) : T => y` is an arrow function with a return type to TypeScript, and so may be
     // `case (x):` followed by one.
-    if (
-      this.#colonAfterParenthesis !== -1 &&
-      (this.#sawCase || this.#lastArrow > this.#colonAfterParenthesis)
-    ) {
-      giveUp()
-    }
+    if (colonAfterParenthesis !== -1 && (sawCase || lastArrow > colonAfterParenthesis)) giveUp()
     for (const index of this.importCalls) this.#checkImportCall(index + 1)
     for (const index of this.#prefixIncrements) this.#checkIncremented(index + 1)
     if (this.#awaits.length > 0) this.#checkAwaits()
@@ -388,262 +618,6 @@ class Tokens {
     }
   }
 
-  #skipTrivia(): void {
-    const code = this.#code
-    let position = this.#position
-    for (;;) {
-      const char = code.charCodeAt(position)
-      if (char === 0x20 || char === 0x09 || char === 0x0b || char === 0x0c) {
-        position++
-      } else if (char === 0x0a || char === 0x0d) {
-        this.#lineBreak = true
-        position++
-      } else if (char === 0x2f /* / */) {
-        const next = code.charCodeAt(position + 1)
-        if (next === 0x2f) {
-          position += 2
-          for (;;) {
-            const inComment = code.charCodeAt(position)
-            if (Number.isNaN(inComment) || isLineTerminator(inComment)) break
-            position++
-          }
-        } else if (next === 0x2a /* * */) {
-          const end = code.indexOf('*/', position + 2)
-          if (end === -1) giveUp()
-          for (let index = position + 2; index < end; index++) {
-            if (isLineTerminator(code.charCodeAt(index))) {
-              this.#lineBreak = true
-              break
-            }
-          }
-          position = end + 2
-        } else {
-          break
-        }
-      } else if (char > 0x7f) {
-        // Other white space, identifiers beyond ASCII, a byte order mark: for the full parse.
-        giveUp()
-      } else {
-        break
-      }
-    }
-    this.#position = position
-  }
-
-  #readToken(): void {
-    const code = this.#code
-    const start = this.#position
-    const char = code.charCodeAt(start)
-    if (isNameStart(char)) {
-      let end = start + 1
-      while (end < code.length && isNamePart(code.charCodeAt(end))) end++
-      const after = code.charCodeAt(end)
-      if (after === 0x5c /* \ */ || after > 0x7f) giveUp()
-      this.#name(start, end)
-      return
-    }
-    if (isDigit(char) || (char === 0x2e /* . */ && isDigit(code.charCodeAt(start + 1)))) {
-      this.#push(Kind.Number, '', start, numberEnd(code, start))
-      return
-    }
-    switch (char) {
-      case 0x22 /* " */:
-      case 0x27 /* ' */:
-        this.#push(Kind.String, '', start, stringLiteralEnd(code, start, this.#lineBreakFinder))
-        return
-      case 0x60 /* ` */:
-        this.#template(start + 1, start)
-        return
-      case 0x7d /* } */: {
-        const opener = this.#open.at(-1)
-        if (opener !== undefined && this.kind(opener) !== Kind.Punctuator) {
-          this.#template(start + 1, start)
-          return
-        }
-        break
-      }
-      case 0x2f /* / */:
-        if (this.#regExpMayStart()) {
-          this.#push(Kind.RegExp, '', start, regExpEnd(code, start))
-          return
-        }
-        break
-    }
-    const text = punctuatorAt(code, start)
-    this.#punctuator(text, start, start + text.length)
-  }
-
-  #name(start: number, end: number): void {
-    const word = this.#code.slice(start, end)
-    if (
-      (word.charCodeAt(0) === 0x5f /* _ */ && word.startsWith(reservedPrefix)) ||
-      word === this.#importFunction
-    )
-      giveUp()
-    const index = this.length
-    if (!this.isProperty(index)) {
-      switch (word) {
-        case 'var':
-          // The full parse refuses `for (var x = 1 in o)`, which sloppy V8 accepts.
-          if (this.#functionBodies === 0 || (this.is(index - 1, '(') && this.isWord(index - 2, 'for')))
-            giveUp()
-          break
-        case 'return':
-          if (this.#functionBodies === 0) giveUp()
-          break
-        case 'class':
-        case 'export':
-        case 'using':
-        case 'enum':
-          giveUp()
-          break
-        case 'import':
-          if (index > 0 && this.isWord(index - 1, 'new')) giveUp()
-          this.importCalls.push(index)
-          break
-        case 'case':
-          this.#sawCase = true
-          break
-        case 'await':
-          this.#awaits.push(index)
-          break
-        case 'in':
-        case 'of':
-          // `for (f() of xs)`: a call as the target (see #checkIncremented).
-          if (this.is(index - 1, ')')) giveUp()
-          break
-      }
-    }
-    this.#push(Kind.Name, word, start, end)
-  }
-
-  #punctuator(text: string, start: number, end: number): void {
-    const index = this.length
-    if (index > 0 && this.is(index - 1, ')') && assignmentOperators.has(text)) giveUp()
-    if (text === '++' || text === '--') {
-      if (index > 0 && !this.#lineBreak && endsExpression(this, index - 1)) {
-        if (this.is(index - 1, ')')) giveUp()
-      } else {
-        this.#prefixIncrements.push(index)
-      }
-    }
-    switch (text) {
-      case '(': {
-        let opens = Opens.Other
-        if (index > 0 && this.kind(index - 1) === Kind.Name && controlWords.has(this.#texts[index - 1]!)) {
-          opens = Opens.ControlHead
-        } else if (this.#followsFunctionWord(index)) {
-          opens = Opens.Parameters
-        }
-        this.#push(Kind.Punctuator, text, start, end)
-        this.#openBracket(index, opens)
-        return
-      }
-      case '[':
-        this.#push(Kind.Punctuator, text, start, end)
-        this.#openBracket(index, Opens.Other)
-        return
-      case '{': {
-        const previous = index - 1
-        const body =
-          index > 0 &&
-          (this.is(previous, '=>') ||
-            (this.is(previous, ')') && this.opening(this.partner(previous)) === Opens.Parameters))
-        this.#push(Kind.Punctuator, text, start, end)
-        this.#openBracket(index, body ? Opens.FunctionBody : Opens.Other)
-        return
-      }
-      case ')':
-      case ']':
-      case '}': {
-        const opener = this.#open.pop()
-        this.#questions.pop()
-        const expected = text === ')' ? '(' : text === ']' ? '[' : '{'
-        if (opener === undefined || !this.is(opener, expected)) giveUp()
-        if (this.opening(opener) === Opens.FunctionBody) this.#functionBodies--
-        this.#push(Kind.Punctuator, text, start, end)
-        this.#pair(opener, index)
-        return
-      }
-      case '?':
-        this.#questions[this.#questions.length - 1]!++
-        break
-      case ':': {
-        if (index > 0 && this.is(index - 1, ')') && this.#colonAfterParenthesis === -1) {
-          this.#colonAfterParenthesis = start
-        }
-        const level = this.#questions.length - 1
-        if (this.#questions[level]! > 0) {
-          this.#questions[level]!--
-        } else {
-          // Outside braces, only a conditional has a `:`; anything else is a label or TypeScript.
-          const opener = this.#open.at(-1)
-          if (opener === undefined || !this.is(opener, '{')) giveUp()
-        }
-        break
-      }
-      case '=>':
-        this.#lastArrow = start
-        break
-      case '<':
-      case '<<':
-        // `<!--` is a comment in scripts; `f<T>(x)` may be type arguments to TypeScript.
-        if (this.#code.startsWith('!--', end) || mayOpenTypeArguments(this.#code, start)) giveUp()
-        break
-      case '--':
-        // `-->` at the start of a line is a comment in scripts.
-        if (this.#code.charCodeAt(end) === 0x3e /* > */) giveUp()
-        break
-    }
-    this.#push(Kind.Punctuator, text, start, end)
-  }
-
-  /** Reads template characters from `from` (after `` ` `` or a substitution's `}`) to `` ` `` or `${`. */
-  #template(from: number, start: number): void {
-    const code = this.#code
-    const continues = code.charCodeAt(start) === 0x7d /* } */
-    let position = from
-    for (;;) {
-      const char = code.charCodeAt(position)
-      if (Number.isNaN(char)) giveUp()
-      if (char === 0x5c /* \ */) {
-        position += 2
-        continue
-      }
-      if (char === 0x60 /* ` */) {
-        const index = this.length
-        if (!continues) {
-          this.#push(Kind.Template, '', start, position + 1)
-          return
-        }
-        const head = this.#open.pop()!
-        this.#questions.pop()
-        this.#push(Kind.TemplateTail, '', start, position + 1)
-        this.#pair(head, index)
-        return
-      }
-      if (char === 0x24 /* $ */ && code.charCodeAt(position + 1) === 0x7b /* { */) {
-        const index = this.length
-        if (continues) {
-          this.#push(Kind.TemplateMiddle, '', start, position + 2)
-        } else {
-          this.#push(Kind.TemplateHead, '', start, position + 2)
-          this.#openBracket(index, Opens.Other)
-        }
-        return
-      }
-      position++
-    }
-  }
-
-  #openBracket(index: number, opens: Opens): void {
-    const at = index * STRIDE + FLAGS
-    this.#table[at] = this.#table[at]! | (opens << OPENS_SHIFT)
-    this.#open.push(index)
-    this.#questions.push(0)
-    if (opens === Opens.FunctionBody) this.#functionBodies++
-  }
-
   /** Whether the `(` at `index` follows `function`, `function name`, `function*` or `function* name`. */
   #followsFunctionWord(index: number): boolean {
     let before = index - 1
@@ -652,11 +626,12 @@ class Tokens {
     return before >= 0 && this.isWord(before, 'function')
   }
 
-  /** Whether a `/` here starts a regular expression (true) or divides (false). */
-  #regExpMayStart(): boolean {
-    const previous = this.length - 1
-    switch (this.kind(previous)) {
+  /** Whether a `/` after the previous token starts a regular expression (true) or divides (false). */
+  #regExpMayStart(previousKind: Kind, previousText: string, previousIsProperty: boolean): boolean {
+    switch (previousKind) {
       case Kind.None:
+      case Kind.TemplateHead:
+      case Kind.TemplateMiddle:
         return true
       case Kind.Number:
       case Kind.String:
@@ -664,22 +639,16 @@ class Tokens {
       case Kind.Template:
       case Kind.TemplateTail:
         return false
-      case Kind.TemplateHead:
-      case Kind.TemplateMiddle:
-        return true
-      case Kind.Name: {
-        if (this.isProperty(previous)) return false
-        const word = this.#texts[previous]!
-        if (operatorWords.has(word)) return true
-        if (valueWords.has(word)) return false
-        if (ambiguousWords.has(word) || reservedWords.has(word)) giveUp()
+      case Kind.Name:
+        if (previousIsProperty || valueWords.has(previousText)) return false
+        if (operatorWords.has(previousText)) return true
+        if (ambiguousWords.has(previousText) || reservedWords.has(previousText)) giveUp()
         return false
-      }
       case Kind.Punctuator:
-        switch (this.#texts[previous]) {
+        switch (previousText) {
           case ')':
             // After `if (c)`, a statement may start with a regular expression.
-            if (this.opening(this.partner(previous)) === Opens.ControlHead) giveUp()
+            if (this.opening(this.partner(this.length - 1)) === Opens.ControlHead) giveUp()
             return false
           case ']':
             return false
@@ -691,56 +660,6 @@ class Tokens {
           default:
             return true
         }
-    }
-  }
-
-  #push(kind: Kind, text: string, start: number, end: number): void {
-    const index = this.#texts.length
-    this.#checkAfter(index - 1, index)
-    let table = this.#table
-    const at = index * STRIDE
-    if (at + STRIDE > table.length) {
-      table = new Int32Array(table.length * 2)
-      table.set(this.#table)
-      this.#table = table
-      if (table.length <= MAX_SCRATCH) scratch = table
-    }
-    table[at + START] = start
-    table[at + END] = end
-    table[at + PARTNER] = -1
-    table[at + FLAGS] = kind | (this.#lineBreak ? LINE_BREAK : 0)
-    this.#texts.push(text)
-    this.#lineBreak = false
-    this.#position = end
-  }
-
-  #pair(opener: number, closer: number): void {
-    this.#table[opener * STRIDE + PARTNER] = closer
-    this.#table[closer * STRIDE + PARTNER] = opener
-  }
-
-  /**
-   * Checks token `index` now that the next is known (`next` is -1 at the end, and the next token's
-   * fields are not pushed yet: its text is read from the code).
-   */
-  #checkAfter(index: number, next: number): void {
-    if (index < 0 || this.kind(index) !== Kind.Name) return
-    const word = this.#texts[index]!
-    if (this.isProperty(index)) return
-    const code = this.#code
-    const nextChar = next === -1 ? Number.NaN : code.charCodeAt(this.#position)
-    if (word === 'import' && nextChar !== 0x28 /* ( */) giveUp()
-    // `new.target`
-    if (word === 'new' && nextChar === 0x2e /* . */) giveUp()
-    // `let` then a line break: a declaration or a name, which acorn and V8 tell apart differently
-    // before a keyword (`let\nthrow e`).
-    if (word === 'let' && this.#lineBreak) giveUp()
-    // A statement that is just `type`, `declare`... is a TypeScript declaration to swc.
-    if (
-      (next === -1 || this.#lineBreak || nextChar === 0x3b /* ; */ || nextChar === 0x7d) /* } */ &&
-      typeScriptStatementWords.has(word)
-    ) {
-      giveUp()
     }
   }
 }
@@ -1075,15 +994,17 @@ function isIncrement(tokens: Tokens, index: number): boolean {
 
 /** Whether an expression can end with token `index`. */
 function endsExpression(tokens: Tokens, index: number): boolean {
-  switch (tokens.kind(index)) {
-    case Kind.Name: {
-      const word = tokens.text(index)!
-      return valueWords.has(word) || !reservedWords.has(word) || tokens.isProperty(index)
-    }
-    case Kind.Punctuator: {
-      const text = tokens.text(index)
+  return previousEndsExpression(tokens.kind(index), tokens.text(index) ?? '', tokens.isProperty(index))
+}
+
+/** Whether an expression can end with a token of this kind and text. */
+function previousEndsExpression(kind: Kind, text: string, isProperty: boolean): boolean {
+  switch (kind) {
+    case Kind.Name:
+      return valueWords.has(text) || !reservedWords.has(text) || isProperty
+    case Kind.Punctuator:
       return text === ')' || text === ']' || text === '}'
-    }
+    case Kind.None:
     case Kind.TemplateHead:
     case Kind.TemplateMiddle:
       return false
@@ -1123,6 +1044,17 @@ function isNamePart(char: number): boolean {
 
 function isDigit(char: number): boolean {
   return char >= 0x30 && char <= 0x39
+}
+
+/** The end of the template part from `from` (after `` ` `` or a substitution's `}`): after `` ` `` or `${`. */
+function templatePartEnd(code: string, from: number): number {
+  for (let position = from; position < code.length; position++) {
+    const char = code.charCodeAt(position)
+    if (char === 0x5c /* \ */) position++
+    else if (char === 0x60 /* ` */) return position + 1
+    else if (char === 0x24 /* $ */ && code.charCodeAt(position + 1) === 0x7b /* { */) return position + 2
+  }
+  return giveUp()
 }
 
 /** The end of the numeric literal at `start`; gives up on one a name or digit follows directly. */

@@ -535,8 +535,33 @@ export function createSandboxRuntime(hooks: SandboxRuntimeHooks): SandboxRuntime
     return 'a class instance'
   }
 
+  const tooLarge = (maxBytes: number) =>
+    `the value is larger than the limit of ${maxBytes} bytes; pass less data`
+
+  /** What a primitive counts toward `maxBytes`, or -1 for anything else. */
+  const primitiveBytes = (value: unknown): number => {
+    switch (typeof value) {
+      case 'undefined':
+      case 'boolean':
+        return 1
+      case 'number':
+      case 'bigint':
+        return 8
+      case 'string':
+        return value.length * 2 + 2
+      default:
+        return value === null ? 1 : -1
+    }
+  }
+
   const copyOut = (value: unknown, options: CopyOutOptions = {}): CopyOutcome => {
     const { rootName = 'value', maxBytes = Infinity, maxDepth = 100, plainObjectPrototypes } = options
+    // A primitive, the usual last value of a run, needs none of the walk's bookkeeping below.
+    const rootBytes = primitiveBytes(value)
+    if (rootBytes !== -1) {
+      if (rootBytes <= maxBytes) return { ok: true, value }
+      return { ok: false, path: rootName, problem: tooLarge(maxBytes), oversized: true }
+    }
     const ancestors = new WeakSet_()
     let bytes = 0
     let refusal: { path: string; problem: string; oversized: boolean } | undefined
@@ -547,7 +572,7 @@ export function createSandboxRuntime(hooks: SandboxRuntimeHooks): SandboxRuntime
     const charge = (path: string, amount: number) => {
       bytes += amount
       if (bytes > maxBytes) {
-        refuse(path, `the value is larger than the limit of ${maxBytes} bytes; pass less data`, true)
+        refuse(path, tooLarge(maxBytes), true)
       }
     }
     const read = (object: object, key: string, path: string): unknown => {
@@ -572,26 +597,16 @@ export function createSandboxRuntime(hooks: SandboxRuntimeHooks): SandboxRuntime
     }
 
     const copy = (input: unknown, path: string, depth: number): unknown => {
+      const size = primitiveBytes(input)
+      if (size !== -1) {
+        charge(path, size)
+        return input
+      }
       switch (typeof input) {
-        case 'undefined':
-        case 'boolean':
-          charge(path, 1)
-          return input
-        case 'number':
-        case 'bigint':
-          charge(path, 8)
-          return input
-        case 'string':
-          charge(path, input.length * 2 + 2)
-          return input
         case 'symbol':
           return refuse(path, 'symbols cannot cross the boundary; use a string')
         case 'function':
           return refuse(path, 'functions cannot cross the boundary; pass data instead')
-      }
-      if (input === null) {
-        charge(path, 1)
-        return null
       }
       const object = input as object
       if (isProxy(object)) refuse(path, 'proxies cannot cross the boundary; pass a plain copy')

@@ -9,7 +9,7 @@ import { createIsolateExecutor } from '../dist/index.js'
 const require = createRequire(import.meta.url)
 const ivm = require('isolated-vm')
 const quick = process.argv.includes('--quick')
-const rounds = quick ? 5 : 51
+const rounds = quick ? 5 : 101
 
 const rows = Array.from(
   { length: 200 },

@@ -37,6 +37,7 @@ const weakSetAdd = uncurry(WeakSet.prototype.add)
 const weakSetHas = uncurry(WeakSet.prototype.has)
 const lastIndexOf = uncurry(String.prototype.lastIndexOf)
 const stringSlice = uncurry(String.prototype.slice)
+const stringIndexOf = uncurry(String.prototype.indexOf)
 const arrayPush = uncurry(Array.prototype.push)
 const arrayJoin = uncurry(Array.prototype.join)
 const arrayIncludes = uncurry(Array.prototype.includes)
@@ -77,7 +78,7 @@ let current
 // before them: the result says how many were sent, so the host can wait for the last ones.
 const send = (state, line) => {
   state.sent++
-  logRef.applyIgnored(undefined, [state.runId, line], { arguments: { copy: true } })
+  logRef.applyIgnored(undefined, [state.runId, line])
 }
 
 function print(args) {
@@ -180,8 +181,13 @@ return freeze({
     try {
       // Compiled first, so a script that does not compile leaves no names behind.
       action = indirectEval(script + '\n//# sourceURL=' + filename)
-      for (let i = 0; i < declaredNames.length; i++) {
-        const name = declaredNames[i]
+      // The names come comma-separated; split with captured intrinsics only (String.prototype.split
+      // would look up Symbol.split, which sandbox code can define).
+      for (let start = 0; start < declaredNames.length;) {
+        let end = stringIndexOf(declaredNames, ',', start)
+        if (end === -1) end = declaredNames.length
+        const name = stringSlice(declaredNames, start, end)
+        start = end + 1
         // What a script's 'var name' does: a global that cannot be deleted, unless one exists.
         if (!hasOwn(global, name)) defineProperty(global, name, { value: undefined, writable: true, enumerable: true, configurable: false })
       }

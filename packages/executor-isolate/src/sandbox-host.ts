@@ -23,7 +23,8 @@ interface Handles {
     (
       runId: number,
       script: string,
-      declaredNames: readonly string[],
+      /** Comma-separated: the names are identifiers. */
+      declaredNames: string,
       filename: string,
     ) => Promise<{ result: RunResult; logLines: number } | { syntaxError: true }>
   >
@@ -244,8 +245,9 @@ export class SandboxHost {
     const { isolate, handles } = session
     const filename = `airlock-run-${runId}.js`
     try {
-      const ended = await handles.run.apply(undefined, [runId, script, declaredNames, filename], {
-        arguments: { copy: true },
+      // Only primitives go in, which isolated-vm passes as they are; copying each argument (an
+      // array of names most of all) cost a third of a trivial run.
+      const ended = await handles.run.apply(undefined, [runId, script, declaredNames.join(','), filename], {
         result: { promise: true, copy: true },
         ...remaining(),
       })

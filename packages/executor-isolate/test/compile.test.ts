@@ -62,6 +62,19 @@ for (const [mode, executor] of each) {
       })
     })
 
+    it('declares top-level names when sandbox code replaced the string methods the host relies on', async () => {
+      await using session = await executor.createSession()
+      await session.run(
+        "String.prototype.indexOf = () => -1; String.prototype.slice = () => 'hijacked'; String.prototype[Symbol.split] = () => ['hijacked']",
+      )
+      expect(
+        await session.run("'use strict'\nconst first = 1, second = 2;\n[first, second, typeof hijacked]"),
+      ).toMatchObject({
+        type: 'value',
+        value: [1, 2, 'undefined'],
+      })
+    })
+
     it('declares top-level names on the real global when sandbox code rebinds globalThis', async () => {
       await using session = await executor.createSession()
       await session.run('globalThis.globalThis = { fake: true }')
