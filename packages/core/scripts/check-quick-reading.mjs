@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import vm from 'node:vm'
-import { tokenizer } from 'acorn'
+import { codeVariations } from '../dist/code-variations.js'
 import { prepareCodeAction, prepareCodeActionQuickly } from '../dist/index.js'
 
 const [directory, variationsArgument = '4', seedArgument = '1'] = process.argv.slice(2)
@@ -15,42 +15,8 @@ if (directory === undefined) {
   process.exit(2)
 }
 const variations = Number(variationsArgument)
-let state = Number(seedArgument)
-const random = (below) => {
-  state = (state * 1_103_515_245 + 12_345) & 0x7fffffff
-  return state % below
-}
+const seed = Number(seedArgument)
 const options = { importFunction: '__airlock_import' }
-const pieces = [
-  ';',
-  '\n',
-  '(',
-  ')',
-  '{',
-  '}',
-  '/',
-  '`',
-  "'",
-  ',',
-  '=',
-  '=>',
-  'let ',
-  'return ',
-  'async ',
-  '?',
-  ':',
-  '<',
-  'import',
-  '.',
-  '++',
-  '[',
-  ']',
-  '${',
-  '/*',
-  '//',
-  'await ',
-  'var ',
-]
 
 function* files(path) {
   for (const entry of readdirSync(path, { withFileTypes: true })) {
@@ -58,34 +24,6 @@ function* files(path) {
     if (entry.isDirectory()) yield* files(child)
     else if (entry.name.endsWith('.js') && !entry.name.includes('_FIXTURE')) yield child
   }
-}
-
-function variationsOf(code) {
-  const tokens = []
-  try {
-    for (const token of tokenizer(code, { ecmaVersion: 'latest', allowHashBang: true })) tokens.push(token)
-  } catch {
-    // Code acorn cannot tokenize is still cut and spliced.
-  }
-  const result = []
-  for (let index = 0; index < variations; index++) {
-    const kind = random(5)
-    const token = tokens[random(Math.max(1, tokens.length))]
-    if (token !== undefined && kind === 0) result.push(code.slice(0, token.start) + code.slice(token.end))
-    else if (token !== undefined && kind === 1)
-      result.push(code.slice(0, token.end) + code.slice(token.start))
-    else if (token !== undefined && kind === 2) {
-      const other = tokens[random(tokens.length)]
-      result.push(
-        `${code.slice(0, token.start)}\n${code.slice(other.start, other.end)}\n${code.slice(token.start)}`,
-      )
-    } else if (kind === 3) result.push(code.slice(0, random(code.length + 1)))
-    else {
-      const at = random(code.length + 1)
-      result.push(code.slice(0, at) + pieces[random(pieces.length)] + code.slice(at))
-    }
-  }
-  return result
 }
 
 const counts = { checked: 0, 'gave up': 0, 'does not compile': 0, same: 0 }
@@ -118,11 +56,14 @@ function check(code, origin) {
   counts.same++
 }
 
+let fileIndex = 0
 for (const path of files(directory)) {
   // test262's front matter is a comment: keep the code only.
   const code = readFileSync(path, 'utf8').replace(/\/\*---[\s\S]*?---\*\//, '')
   check(code, path)
-  for (const variation of variationsOf(code)) check(variation, `${path} (a variation)`)
+  for (const variation of codeVariations(code, variations, seed + fileIndex++)) {
+    check(variation, `${path} (a variation)`)
+  }
 }
 console.log(counts)
 if (failures.length > 0) {

@@ -4,6 +4,7 @@ import vm from 'node:vm'
 import { tokenizer } from 'acorn'
 import { describe, expect, test } from 'vitest'
 import { prepareCodeAction } from './code-action.js'
+import { codeVariations } from './code-variations.js'
 import { prepareCodeActionQuickly } from './quick-code-action.js'
 
 const options = { importFunction: '__airlock_import' }
@@ -156,74 +157,11 @@ function corpus(): string[] {
   return found
 }
 
-/** Deterministic variations of `code`: tokens dropped, doubled or moved, text cut or inserted. */
-function mutations(code: string, count: number, seed: number): string[] {
-  let state = seed
-  const random = (below: number) => {
-    state = (state * 1_103_515_245 + 12_345) & 0x7fffffff
-    return state % below
-  }
-  const tokens: { start: number; end: number }[] = []
-  try {
-    for (const token of tokenizer(code, { ecmaVersion: 'latest' })) tokens.push(token)
-  } catch {
-    // Code that does not tokenize is still cut and spliced below.
-  }
-  const pieces = [
-    ';',
-    '\n',
-    '(',
-    ')',
-    '{',
-    '}',
-    '/',
-    '`',
-    "'",
-    ',',
-    '=',
-    '=>',
-    'let ',
-    'return ',
-    'async ',
-    '?',
-    ':',
-    '<',
-    'import',
-    '.',
-    '++',
-    '[',
-    ']',
-    '${',
-    '/*',
-    '//',
-    'await ',
-  ]
-  const result: string[] = []
-  for (let index = 0; index < count; index++) {
-    const kind = random(5)
-    const token = tokens[random(Math.max(1, tokens.length))]
-    if (token !== undefined && kind === 0) result.push(code.slice(0, token.start) + code.slice(token.end))
-    else if (token !== undefined && kind === 1)
-      result.push(code.slice(0, token.end) + code.slice(token.start))
-    else if (token !== undefined && kind === 2) {
-      const other = tokens[random(tokens.length)]!
-      result.push(
-        `${code.slice(0, token.start)}\n${code.slice(other.start, other.end)}\n${code.slice(token.start)}`,
-      )
-    } else if (kind === 3) result.push(code.slice(0, random(code.length + 1)))
-    else {
-      const at = random(code.length + 1)
-      result.push(code.slice(0, at) + pieces[random(pieces.length)] + code.slice(at))
-    }
-  }
-  return result
-}
-
 test('the contract holds over every string in core and thousands of variations of them', () => {
   const outcomes = { 'gave up': 0, 'does not compile': 0, same: 0 }
   corpus().forEach((code, index) => {
     outcomes[checkContract(code)]++
-    for (const variation of mutations(code, 6, index + 1)) outcomes[checkContract(variation)]++
+    for (const variation of codeVariations(code, 6, index + 1)) outcomes[checkContract(variation)]++
   })
   // The corpus exercises all three ways, so a reading that always gave up would fail here.
   expect(outcomes.same).toBeGreaterThan(5_000)
