@@ -116,6 +116,18 @@ describe('prepareCodeActionQuickly: where it gives up', () => {
     expect(prepareCodeActionQuickly(code, options)).toBeUndefined()
   })
 
+  // Acorn refuses code nested a few hundred levels deep, where V8 reads it: the quick reading must
+  // give up first, or it would run code the full preparation refuses.
+  test.each([
+    ['brackets', `x = ${'['.repeat(200)}${']'.repeat(200)}`],
+    ['templates', `x = ${'`${'.repeat(200)}1${'}`'.repeat(200)}`],
+    ['arrow functions', `x = ${'() => '.repeat(300)}1`],
+    ['a chain of operators', `x = ${'1 +\n'.repeat(1_500)}1`],
+    ['a chain of calls', `x = f${'()'.repeat(1_500)}`],
+  ])('code nested deeper than the full parse reads: %s', (_, code) => {
+    expect(prepareCodeActionQuickly(code, options)).toBeUndefined()
+  })
+
   test('patterns nested past the stack give up instead of throwing', () => {
     const depth = 200_000
     const code = `const ${'['.repeat(depth)}a${']'.repeat(depth)} = x`

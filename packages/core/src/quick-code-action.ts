@@ -90,6 +90,17 @@ const LINE_BREAK = 0x40
 let scratch: Int32Array = new Int32Array(STRIDE * 1024)
 const MAX_SCRATCH = STRIDE * 65_536
 
+/**
+ * How deep code may nest before the quick reading leaves it to the full parse. Acorn recurses per
+ * nested bracket, arrow function and operator of a chain, and refuses code past a few hundred
+ * levels (fewer than 500 nested functions, about 3,000 chained operators), where V8 reads it: so
+ * the quick reading gives up well below those depths, to read only what the full parse reads.
+ */
+const MAX_BRACKET_DEPTH = 128
+const MAX_ARROWS = 200
+/** Tokens between two `,` or `;` (or ends of statements) at one bracket level. */
+const MAX_CHAIN = 1_000
+
 /** What an opening bracket opens, where it matters. */
 const enum Opens {
   Other,
@@ -310,6 +321,9 @@ class Tokens {
     const open: number[] = []
     /** For each open bracket, and the top level (first), the `?` still waiting for their `:`. */
     const questions = [0]
+    /** For each open bracket, and the top level (first), the tokens since its last `,` or `;`. */
+    const chains = [0]
+    let arrows = 0
     const lineBreaks = new LineBreakFinder(code)
     let table = this.#table
     let position = 0
@@ -469,6 +483,7 @@ class Tokens {
           case '}': {
             partner = open.pop() ?? -1
             questions.pop()
+            chains.pop()
             const expected = text === ')' ? '(' : text === ']' ? '[' : '{'
             if (partner === -1 || !this.is(partner, expected)) giveUp()
             if (this.opening(partner) === Opens.FunctionBody) functionBodies--
@@ -490,6 +505,7 @@ class Tokens {
           }
           case '=>':
             lastArrow = start
+            if (++arrows > MAX_ARROWS) giveUp()
             break
           case '<':
           case '<<':
@@ -513,6 +529,19 @@ class Tokens {
       } else if (kind === Kind.TemplateTail) {
         partner = open.pop()!
         questions.pop()
+        chains.pop()
+      }
+
+      const level = chains.length - 1
+      if (
+        (kind === Kind.Punctuator && (text === ',' || text === ';')) ||
+        (lineBreak &&
+          previousEndsExpression(previousKind, previousText, previousIsProperty) &&
+          !tokenContinues(kind, text))
+      ) {
+        chains[level] = 0
+      } else if (++chains[level]! > MAX_CHAIN) {
+        giveUp()
       }
 
       const at = index * STRIDE
@@ -533,8 +562,9 @@ class Tokens {
         kind === Kind.TemplateHead ||
         (kind === Kind.Punctuator && (text === '(' || text === '[' || text === '{'))
       ) {
-        open.push(index)
+        if (open.push(index) > MAX_BRACKET_DEPTH) giveUp()
         questions.push(0)
+        chains.push(0)
       }
 
       previousIsProperty =
@@ -1014,16 +1044,19 @@ function previousEndsExpression(kind: Kind, text: string, isProperty: boolean): 
 
 /** Whether token `index`, after a complete expression, continues it (so no `;` is inserted before it). */
 function continues(tokens: Tokens, index: number): boolean {
-  switch (tokens.kind(index)) {
-    case Kind.Punctuator: {
-      const text = tokens.text(index)
+  return tokenContinues(tokens.kind(index), tokens.text(index) ?? '')
+}
+
+/** Whether a token of this kind and text, after a complete expression, continues it. */
+function tokenContinues(kind: Kind, text: string): boolean {
+  switch (kind) {
+    case Kind.Punctuator:
       return text !== '{' && text !== '!' && text !== '~'
-    }
     case Kind.Template:
     case Kind.TemplateHead:
       return true
     case Kind.Name:
-      return tokens.text(index) === 'in' || tokens.text(index) === 'instanceof'
+      return text === 'in' || text === 'instanceof'
     default:
       return false
   }

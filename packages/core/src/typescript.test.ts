@@ -116,6 +116,27 @@ describe('stripTypeScript', () => {
       expect([error.line, error.column]).toEqual([2, 1])
     }
   })
+
+  // swc's parser overflows its WebAssembly stack on deep code, which used to leave it broken for
+  // every later strip in the process.
+  describe('code deep enough to overflow the stripper', () => {
+    const deep = [
+      ['nested parentheses', `let x: number = ${'('.repeat(2_000)}1${')'.repeat(2_000)}`],
+      ['nested arrays, as JavaScript', `let y = ${'['.repeat(3_000)}${']'.repeat(3_000)}`],
+      ['a chain of unary operators', `let z: number = ${'!'.repeat(20_000)}1`],
+      ['a chain of conditionals', `let w: number = ${'a?b:'.repeat(10_000)}c`],
+    ]
+    test.each(deep)('%s: refused or read as JavaScript, and the next strip still works', (_, code) => {
+      let outcome: unknown
+      try {
+        outcome = stripTypeScript(code) === code ? 'read as JavaScript' : 'changed'
+      } catch (error) {
+        outcome = CodeSyntaxError.isInstance(error) ? 'refused' : error
+      }
+      expect(['read as JavaScript', 'refused']).toContain(outcome)
+      expect(stripTypeScript('let v: number = 1')).toBe('let v         = 1')
+    })
+  })
 })
 
 describe('parseScript', () => {

@@ -9,11 +9,50 @@ interface Amaro {
 
 let amaro: Amaro | undefined
 
+const require = createRequire(import.meta.url)
+
 // Loaded on first use, not at import: amaro is a WebAssembly build of swc that takes about
 // 100 ms to start, which programs that never prepare a code action should not pay.
 function loadAmaro(): Amaro {
-  amaro ??= createRequire(import.meta.url)('amaro') as Amaro
+  amaro ??= require('amaro') as Amaro
   return amaro
+}
+
+/**
+ * Drops the loaded amaro, so the next strip loads a fresh instance: after its WebAssembly stack
+ * overflowed, its memory is in an unknown state, and every later strip failed.
+ */
+function discardAmaro(): void {
+  amaro = undefined
+  for (const path of Object.keys(require.cache)) {
+    if (/[\\/]amaro[\\/]/.test(path)) delete require.cache[path]
+  }
+}
+
+/**
+ * Nesting above which code is not given to swc. Its parser recurses per level and overflows its
+ * WebAssembly stack at about 780 nested parentheses (more for other brackets); see
+ * {@link codeNesting}. Code nested deeper is read as JavaScript only.
+ */
+const MAX_STRIP_NESTING = 500
+
+/**
+ * The deepest bracket nesting of `code`, or its longest run of `.` and `(` within one statement
+ * (member and call chains nest in a parser too). Counts brackets in strings and comments as well:
+ * an upper bound, cheap enough to take before every strip.
+ */
+export function codeNesting(code: string): number {
+  let depth = 0
+  let deepest = 0
+  let chain = 0
+  for (let index = 0; index < code.length; index++) {
+    const char = code.charCodeAt(index)
+    if (char === 0x28 || char === 0x5b || char === 0x7b) deepest = Math.max(deepest, ++depth)
+    else if (char === 0x29 || char === 0x5d || char === 0x7d) depth--
+    if (char === 0x2e || char === 0x28) deepest = Math.max(deepest, ++chain)
+    else if (char === 0x3b || char === 0x0a || char === 0x2c || char === 0x3d) chain = 0
+  }
+  return deepest
 }
 
 /** The error object amaro throws: a plain object, not an `Error`. */
@@ -59,9 +98,17 @@ export function stripTypeScript(code: string): string {
  * @internal Shared with `code-action.ts`.
  */
 export function stripTypeScriptParsed(code: string, parsedAsJavaScript: ParseResult | undefined): string {
+  if (codeNesting(code) > MAX_STRIP_NESTING) return javaScriptOnly(code, parsedAsJavaScript)
   try {
     return loadAmaro().transformSync(code, { mode: 'strip-only' }).code
   } catch (error) {
+    // A RangeError from the glue, or WebAssembly's RuntimeError (memory access out of bounds).
+    if (error instanceof RangeError || (error instanceof Error && error.name === 'RuntimeError')) {
+      // swc's stack overflowed on something the nesting check does not count (a chain of
+      // thousands of operators): load it afresh for the next strip, and read this code as JavaScript.
+      discardAmaro()
+      return javaScriptOnly(code, parsedAsJavaScript)
+    }
     if (!isSwcError(error)) throw error
     const offset = swcOffset(code, error.startLine, error.startColumn)
     const position = positionAt(lineStarts(code), offset)
@@ -179,6 +226,13 @@ export type ParseResult =
       /** The error to report, made on demand: code that is not JavaScript is usually TypeScript. */
       error(): CodeSyntaxError
     }
+
+/** `code` when it parses as JavaScript (it is read as such, without a strip); its syntax error otherwise. */
+function javaScriptOnly(code: string, parsedAsJavaScript: ParseResult | undefined): string {
+  const javascript = parsedAsJavaScript ?? tryParseScript(code)
+  if (javascript.ok) return code
+  throw javascript.error()
+}
 
 /**
  * Parses JavaScript the way code actions are parsed, reporting a syntax error as a value.

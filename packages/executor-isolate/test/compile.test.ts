@@ -49,6 +49,20 @@ for (const [mode, executor] of each) {
       expect(await session.run('typeof leftover')).toMatchObject({ type: 'value', value: 'undefined' })
     })
 
+    it('ends code nested too deeply to read with a syntax error, and reads TypeScript after it', async () => {
+      await using session = await executor.createSession()
+      for (const code of [
+        `x = ${'['.repeat(5_000)}${']'.repeat(5_000)}`,
+        `let x: number = ${'!'.repeat(20_000)}1`,
+      ]) {
+        expect(await session.run(code)).toMatchObject({ type: 'error', error: { kind: 'syntax' } })
+      }
+      expect(await session.run('const typed: number = 41\ntyped + 1')).toMatchObject({
+        type: 'value',
+        value: 42,
+      })
+    })
+
     it('makes top-level names globals that cannot be deleted, as var does', async () => {
       await using session = await executor.createSession()
       await session.run('const kept = 1\nlet other = 2')

@@ -477,7 +477,6 @@ export class LocalSession implements ExecutorSession {
     if (program !== undefined && !readsAsTypeScript(program, code)) {
       return this.#interpreter.compileParsed(program, { text: code })
     }
-    if (nestingOf(code) > MAX_STRIP_NESTING) return this.#interpreter.compile(code)
     return this.#interpreter.compile(stripTypeScript(code))
   }
 
@@ -582,13 +581,6 @@ export class LocalSession implements ExecutorSession {
 }
 
 /**
- * Nesting above which code is not given to the TypeScript stripper: its wasm parser recurses per
- * level and, past a few thousand, overflows the stack, which can leave it unusable for the whole
- * process. Such code is compiled as JavaScript (acorn parses member and call chains iteratively).
- */
-const MAX_STRIP_NESTING = 1_000
-
-/**
  * Why a run's signal aborts when the run ends: the AbortError `abort()` would create, made once
  * (a DOMException captures a stack trace, which costs more than a short run).
  */
@@ -602,21 +594,6 @@ function readsAsTypeScript(program: Value, code: string): boolean {
     if (error instanceof RangeError) return true
     throw error
   }
-}
-
-/** The deepest bracket nesting, or the longest run of `.` and `(` within one statement. */
-function nestingOf(code: string): number {
-  let depth = 0
-  let deepest = 0
-  let chain = 0
-  for (let i = 0; i < code.length; i++) {
-    const c = code.charCodeAt(i)
-    if (c === 40 || c === 91 || c === 123) deepest = Math.max(deepest, ++depth)
-    else if (c === 41 || c === 93 || c === 125) depth--
-    if (c === 46 || c === 40) deepest = Math.max(deepest, ++chain)
-    else if (c === 59 || c === 10 || c === 44 || c === 61) chain = 0
-  }
-  return deepest
 }
 
 function readText(error: object, key: string, fallback: string): string {
