@@ -429,6 +429,16 @@ class Tokens {
 
       // This token.
       if (kind === Kind.Name) {
+        // TypeScript the isolate would only refuse to compile, sending the run back for the full
+        // preparation: `x as T`, `y satisfies T`, `type T = ...`, `interface I {}`.
+        if (
+          !lineBreak &&
+          (((text === 'as' || text === 'satisfies') &&
+            previousEndsExpression(previousKind, previousText, previousIsProperty)) ||
+            (previousKind === Kind.Name && !previousIsProperty && typeScriptStatementWords.has(previousText)))
+        ) {
+          giveUp()
+        }
         if (!(previousKind === Kind.Punctuator && (previousText === '.' || previousText === '?.'))) {
           switch (text) {
             case 'var':
