@@ -462,6 +462,13 @@ class Tokens {
               sawCase = true
               break
             case 'await':
+              // `function await() {}`: a name V8 accepts for a function expression anywhere.
+              if (
+                previousText === 'function' ||
+                (previousText === '*' && this.isWord(index - 2, 'function'))
+              ) {
+                giveUp()
+              }
               this.#awaits.push(index)
               break
             case 'in':
