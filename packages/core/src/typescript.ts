@@ -41,7 +41,7 @@ const MAX_STRIP_NESTING = 500
  * (member and call chains nest in a parser too). Counts brackets in strings and comments as well:
  * an upper bound, cheap enough to take before every strip.
  */
-export function codeNesting(code: string): number {
+function codeNesting(code: string): number {
   let depth = 0
   let deepest = 0
   let chain = 0
