@@ -258,7 +258,7 @@ const format = (value) =>
 const ratio = (value, raw) =>
   typeof value === 'number' && typeof raw === 'number' ? ` (${(value / raw).toFixed(2)}×)` : ''
 console.log(
-  `node ${process.version}, isolated-vm ${require('isolated-vm/package.json').version}, ${rounds} rounds, medians\n`,
+  `node ${process.version}, isolated-vm ${require('isolated-vm/package.json').version}, medians of ${rounds} rounds per cell (${warmSteps} for the warm agent step)\n`,
 )
 console.log('| measurement | raw isolated-vm | in-process | process (default) |')
 console.log('|---|---|---|---|')
