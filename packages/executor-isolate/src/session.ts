@@ -213,6 +213,11 @@ export class IsolateSession implements ExecutorSession {
             return
           case 'done': {
             if (message.result.type === 'uncompiled') {
+              // An abort during the attempt stopped a run that had already ended: none goes on.
+              if (signal?.aborted) {
+                settle({ type: 'error', error: abortedRunError(false) })
+                return
+              }
               const preparation = prepareFully(code, preparationOptions)
               if ('error' in preparation) {
                 settle({ type: 'error', error: preparation.error })
