@@ -119,7 +119,7 @@ export {
   type ToolCallerOptions,
   type ToolCallOutcome,
 } from './tool-calls.js'
-export { codeActionParseOptions, stripTypeScript } from './typescript.js'
+export { codeActionParseOptions, lineStarts, positionAt, stripTypeScript } from './typescript.js'
 export { validateJsonSchema } from './json-schema.js'
 export { formatData } from './format-data.js'
 export { formatObservation, type ObservationOptions, truncateText } from './observation.js'

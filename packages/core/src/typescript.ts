@@ -289,9 +289,11 @@ function acornMessage(message: string): string {
 
 /**
  * Offsets where each line of `text` starts, with JavaScript's line terminators (the ones V8 and
- * acorn count lines by): `\n`, `\r\n`, `\r`, U+2028 and U+2029.
+ * acorn count lines by): `\n`, `\r\n`, `\r`, U+2028 and U+2029. With {@link positionAt}, how
+ * executors turn an offset in code into the line and column they report.
  *
- * @internal Shared with `code-action.ts`.
+ * @example
+ * positionAt(lineStarts('a\nbc'), 3) // { line: 2, column: 2 }
  */
 export function lineStarts(text: string): number[] {
   const starts = [0]
@@ -309,11 +311,7 @@ export function lineStarts(text: string): number[] {
   return starts
 }
 
-/**
- * The 1-based line and column of `offset`, given `lineStarts` of the text.
- *
- * @internal Shared with `code-action.ts`.
- */
+/** The 1-based line and column of `offset`, given the {@link lineStarts} of the text. */
 export function positionAt(starts: readonly number[], offset: number): { line: number; column: number } {
   let low = 0
   let high = starts.length - 1

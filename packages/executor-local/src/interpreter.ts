@@ -1,4 +1,4 @@
-import { codeActionParseOptions } from '@airlock/core'
+import { codeActionParseOptions, lineStarts, positionAt } from '@airlock/core'
 import { parse } from 'acorn'
 import {
   type CompiledModule,
@@ -234,19 +234,5 @@ function refusals<T>(compile: () => T): T {
 
 /** 1-based line and column of `offset` in `source`. */
 export function lineColumn(source: Source, offset: number): { line: number; column: number } {
-  const starts = (source.lineStarts ??= computeLineStarts(source.text))
-  let low = 0
-  let high = starts.length - 1
-  while (low < high) {
-    const middle = (low + high + 1) >> 1
-    if (starts[middle]! <= offset) low = middle
-    else high = middle - 1
-  }
-  return { line: low + 1, column: offset - starts[low]! + 1 }
-}
-
-function computeLineStarts(text: string): number[] {
-  const starts = [0]
-  for (const match of text.matchAll(/\r\n?|[\n\u2028\u2029]/g)) starts.push(match.index + match[0].length)
-  return starts
+  return positionAt((source.lineStarts ??= lineStarts(source.text)), offset)
 }
