@@ -63,12 +63,18 @@ describe('a run prepared again after its quick reading did not compile', () => {
 
   it('is stopped by an abort that arrives once the full preparation runs', async () => {
     const controller = new AbortController()
-    const connection = await interceptedConnection(() => {})
+    // The fully prepared script prints before it spins: the abort comes exactly then.
+    const connection = await interceptedConnection((message) => {
+      if (message.type === 'log') controller.abort()
+    })
     await using session = await openSession(connection)
-    const spinning = 'function spin() { let spins: number = 0; while (true) spins++ }\nspin()'
+    const spinning =
+      "function spin() { let spins: number = 0; console.log('spinning'); while (true) spins++ }\nspin()"
     expect(prepareCodeActionQuickly(spinning, { importFunction: '__airlock_import' })).toBeDefined()
-    const outcome = session.run(spinning, { signal: controller.signal })
-    setTimeout(() => controller.abort(), 50)
-    expect(await outcome).toMatchObject({ type: 'error', error: { kind: 'aborted' } })
+    expect(await session.run(spinning, { signal: controller.signal })).toMatchObject({
+      type: 'error',
+      error: { kind: 'aborted' },
+      logs: 'spinning\n',
+    })
   })
 })
