@@ -16,10 +16,10 @@ export interface LocalExecutorSettings {
    * microseconds. `'worker'`: each session in a worker thread of its own, which costs a thread
    * start per session and a message per run and tool call, and adds what the main thread cannot
    * do: an abort that ends code which never yields, and a hard stop past `timeoutMs` (capability
-   * `hardKill`). The worker's heap is also capped near `memoryMb`, which usually ends a run that
-   * allocates too much with a limit error, but Node cannot promise it: allocating large strings
-   * quickly can still end the process, so `memoryLimit` stays false. Tools run in the main thread
-   * either way.
+   * `hardKill`). The worker's heap is also capped, at twice `memoryMb` plus 16 MB, which usually
+   * ends a run that allocates too much with a limit error, but Node cannot promise it: allocating
+   * large strings quickly can still end the process, so `memoryLimit` stays false. Tools run in
+   * the main thread either way.
    */
   readonly thread?: 'main' | 'worker'
 }

@@ -10,10 +10,19 @@ const workerBootstrap = entryScript(workerEntry, 'serveSession')
 
 /**
  * The heap a worker needs besides the sandbox's data: the interpreter, acorn and a realm use
- * about 13 MB after a first run. Added to `memoryMb`, so that the sandbox can use about what the
- * limit says.
+ * about 13 MB after a first run.
  */
 const WORKER_BASE_HEAP_MB = 16
+
+/**
+ * The worker's heap cap: room for `memoryMb` of data the session keeps, and for one built-in call
+ * that allocates up to `memoryMb` (all the per-call check allows) while its input is still alive.
+ * With room for only one of them, a session that kept an array the check allowed lost its worker
+ * at a later garbage collection, in about half the tries.
+ */
+function heapCapMb(memoryMb: number): number {
+  return 2 * memoryMb + WORKER_BASE_HEAP_MB
+}
 
 /** A worker thread that loads the interpreter, then waits for a session to open in it. */
 export interface BootingWorker {
@@ -63,9 +72,7 @@ function boot(memoryMb: number): BootingWorker {
     eval: true,
     // Best effort: Node ends a worker that reaches its heap limit, but one that allocates large
     // strings fast enough can still take the process with it (see LocalExecutorSettings.thread).
-    ...(Number.isFinite(memoryMb)
-      ? { resourceLimits: { maxOldGenerationSizeMb: memoryMb + WORKER_BASE_HEAP_MB } }
-      : {}),
+    ...(Number.isFinite(memoryMb) ? { resourceLimits: { maxOldGenerationSizeMb: heapCapMb(memoryMb) } } : {}),
   })
   const booted = new Promise<void>((resolve, reject) => {
     const onExit = (code: number) => reject(new Error(`The worker exited with code ${code} while starting.`))

@@ -38,8 +38,8 @@ interface LiveWorker {
  * A session whose interpreter runs in a worker thread of its own. Tools still run here, in the
  * main thread. The thread makes possible what the main thread cannot do: aborting code that never
  * yields (a host timer cannot fire while the main thread interprets), a hard stop after the
- * deadline, and a heap limit near `memoryMb`. A lost worker takes the session's state with it;
- * the next run starts from the initial variables.
+ * deadline, and a heap limit of twice `memoryMb` plus 16 MB. A lost worker takes the session's
+ * state with it; the next run starts from the initial variables.
  */
 export class WorkerSession implements ExecutorSession {
   readonly id: string

@@ -111,6 +111,25 @@ describe("thread: 'worker'", () => {
     expect(await session.run('[typeof lost, initial]')).toMatchObject({ value: ['undefined', 'v'] })
   })
 
+  it('a session keeps data up to memoryMb and goes on allocating, without losing its worker', async () => {
+    // The doubling stops at the per-call check with a 16 MB array kept; before the worker's heap
+    // had room for it and later garbage, about half of such sessions lost their worker.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await using session = await executor.createSession({
+        limits: { memoryMb: 16, maxOperations: Infinity, timeoutMs: 10_000 },
+      })
+      expect(await session.run('let a = [1]\nfor (;;) a = a.concat(a)')).toMatchObject({
+        type: 'error',
+        error: { kind: 'limit', limit: 'memoryMb' },
+      })
+      expect(
+        await session.run(
+          'let b\nfor (let i = 0; i < 60; i++) b = Array.from({ length: 100_000 }, (_, j) => j)\n;[a.length, b.length]',
+        ),
+      ).toMatchObject({ type: 'value', value: [2 ** 21, 100_000] })
+    }
+  })
+
   it('a call that does not stop at the deadline is ended by stopping the worker', async () => {
     // Made here, so no interpreted loop races the deadline on a loaded machine.
     const words = Array.from({ length: 250_000 }, (_, i) => String((i * 7919) % 250_007))
